@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+// The vocabulary every stage of the loop shares. One word per idea:
+//   probability  the logged P(action | context) of the chosen action,
+//   pmf          the whole distribution over the candidates it was drawn from,
+//   target / logging  the two policies of off-policy work.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+namespace recloop {
+
+using ActionId = std::uint32_t;  // index into Context::items (0 .. size()-1)
+using ItemId = std::uint64_t;    // catalogue id of an item, stable across requests
+using EventId = std::string;     // unique per decision; joins a decision to its rewards
+
+// One request: shared user features plus one feature column per candidate item.
+struct Context {
+  Eigen::VectorXd user;       // shared features, length user_dim
+  Eigen::MatrixXd actions;    // action_dim x size(): one column per candidate, contiguous
+  std::vector<ItemId> items;  // catalogue id of each candidate, same order as the columns
+
+  std::size_t size() const { return items.size(); }
+  // Length of joint_features(): user_dim + action_dim.
+  int feature_dim() const { return static_cast<int>(user.size() + actions.rows()); }
+};
+
+// Writes [user; actions.col(action)] into `out` (length feature_dim()). This is
+// the feature vector the linear policies and reward models regress on.
+void joint_features(const Context& context, ActionId action, Eigen::Ref<Eigen::VectorXd> out);
+
+// What a policy answers: the chosen action with the probability it was drawn with.
+struct Decision {
+  EventId event_id;
+  ActionId action = 0;
+  ItemId item = 0;              // context.items[action]
+  double probability = 0.0;     // pmf[action]: P(action | context) under the deciding policy
+  std::vector<double> pmf;      // the whole distribution the action was drawn from
+  std::string policy;           // registry name of the deciding policy
+  std::uint64_t model_version = 0;  // number of updates the model had seen
+};
+
+// A reward for a decision, as the application reports it.
+struct Reward {
+  EventId event_id;
+  double value = 0.0;
+  std::int64_t timestamp_us = 0;  // microseconds since the Unix epoch (or simulated time)
+};
+
+// A decision as it travels to the collector and is stored: the decision, the
+// context it was made in and, when a simulator made the request, the exact
+// expected reward of every candidate (the ground truth; empty for live traffic).
+struct LoggedDecision {
+  Decision decision;
+  Context context;
+  std::vector<double> truth;      // E[reward | context, a] for each candidate, or empty
+  std::int64_t timestamp_us = 0;
+};
+
+// A decision joined to its reward: what learners and estimators consume.
+struct Interaction {
+  EventId event_id;
+  Context context;
+  ActionId action = 0;
+  double probability = 0.0;       // the *logging* policy's P(action | context), > 0
+  double reward = 0.0;
+  std::vector<double> truth;      // as in LoggedDecision; empty when unknown
+  std::string policy;             // the logging policy's name
+};
+
+}  // namespace recloop

@@ -1,0 +1,1 @@
+set(evaluation_tests)

@@ -1,0 +1,1 @@
+set(feedback_tests)

@@ -1,0 +1,1 @@
+set(logging_tests)

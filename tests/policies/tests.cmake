@@ -1,0 +1,1 @@
+set(policies_tests)

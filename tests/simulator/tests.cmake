@@ -1,0 +1,1 @@
+set(simulator_tests)
