@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+// The verbs of the `recloop` binary. Each parses its own arguments (args
+// excludes the program and verb names), runs, prints, and returns the exit
+// status. They throw ConfigError for bad input and Error for I/O failures;
+// main.cc turns those into one-line messages.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace recloop {
+
+int run_simulate(const std::vector<std::string>& args);
+int run_evaluate(const std::vector<std::string>& args);
+int run_collect(const std::vector<std::string>& args);
+
+}  // namespace recloop

@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <stdexcept>
+
+#include "cli/commands.h"
+
+namespace recloop {
+int run_evaluate(const std::vector<std::string>&) { throw std::runtime_error("evaluate: under construction"); }
+}  // namespace recloop

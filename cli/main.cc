@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// `recloop VERB [options]`: one binary, one row per verb. Exceptions are caught
+// here and only here: ConfigError exits 2, any other error 1, always with one
+// line on stderr.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+namespace {
+
+struct Verb {
+  std::string_view name;
+  std::string_view summary;
+  int (*run)(const std::vector<std::string>&);
+};
+
+constexpr Verb kVerbs[] = {
+    {"simulate", "run a scenario's closed loop: policies, simulated users, collector, estimates",
+     recloop::run_simulate},
+    {"evaluate", "estimate a target policy's value from a decision log (IPS, SNIPS, DM, DR)",
+     recloop::run_evaluate},
+    {"collect", "run the feedback collector: receive decisions and rewards over ZeroMQ into SQLite",
+     recloop::run_collect},
+};
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out,
+               "recloop: closed-loop recommendation with contextual bandits\n\n"
+               "usage: recloop VERB [options]    (recloop VERB --help for a verb's options)\n\n"
+               "verbs:\n");
+  for (const auto& verb : kVerbs) {
+    std::fprintf(out, "  %-10.*s %.*s\n", static_cast<int>(verb.name.size()), verb.name.data(),
+                 static_cast<int>(verb.summary.size()), verb.summary.data());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  const std::string_view verb_name = argv[1];
+  if (verb_name == "--help" || verb_name == "-h" || verb_name == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  if (verb_name == "--version") {
+    std::printf("recloop 0.1.0\n");
+    return 0;
+  }
+  for (const auto& verb : kVerbs) {
+    if (verb.name != verb_name) continue;
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    try {
+      return verb.run(args);
+    } catch (const recloop::ConfigError& e) {
+      std::fprintf(stderr, "recloop %s: error: %s\n", argv[1], e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "recloop %s: error: %s\n", argv[1], e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "recloop: error: unknown verb '%s' (see recloop --help)\n", argv[1]);
+  return 2;
+}
