@@ -67,8 +67,9 @@ const std::string* ConfigSection::find(const std::string& key, std::string defau
 
 double ConfigSection::get_double(const std::string& key, double fallback, double min, double max,
                                  std::string_view doc, bool min_exclusive) {
-  std::string range = (min_exclusive ? "(" : "[") + format_double(min) + ", " +
-                      (std::isinf(max) ? std::string("inf)") : format_double(max) + "]");
+  std::string range(min_exclusive ? "(" : "[");
+  range.append(format_double(min)).append(", ");
+  range.append(std::isinf(max) ? std::string("inf)") : format_double(max) + "]");
   const std::string* text = find(key, format_double(fallback), range, doc);
   if (!text) return fallback;
   double value = 0.0;
@@ -84,7 +85,8 @@ double ConfigSection::get_double(const std::string& key, double fallback, double
 
 long long ConfigSection::get_int(const std::string& key, long long fallback, long long min,
                                  long long max, std::string_view doc) {
-  const std::string range = "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  std::string range("[");
+  range.append(std::to_string(min)).append(", ").append(std::to_string(max)).append("]");
   const std::string* text = find(key, std::to_string(fallback), range, doc);
   if (!text) return fallback;
   long long value = 0;

@@ -1,1 +1,3 @@
-set(simulator_tests)
+set(simulator_tests
+  simulator/linear_click_world_test.cc
+)

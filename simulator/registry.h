@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+// The simulator factory: one explicit list of worlds.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "simulator/simulator.h"
+
+namespace recloop {
+
+std::vector<std::string> world_names();
+
+// Builds the world named by the section's `world` key (default "linear_click")
+// from the rest of the section, then rejects unknown keys. Throws ConfigError.
+std::unique_ptr<Simulator> make_simulator(ConfigSection& section);
+
+}  // namespace recloop
