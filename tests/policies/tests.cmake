@@ -1,1 +1,9 @@
-set(policies_tests)
+set(policies_tests
+  policies/epsilon_greedy_test.cc
+  policies/exploration_test.cc
+  policies/lin_ucb_test.cc
+  policies/policy_contract_test.cc
+  policies/registry_test.cc
+  policies/ridge_test.cc
+  policies/uniform_random_test.cc
+)

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// Disjoint online ridge regression: one independent linear model per catalogue
+// item, as in the disjoint LinUCB of Li et al. 2010 (section 3.1). For item a,
+// after updates (x_1, r_1) ... (x_n, r_n) on that item:
+//   A_a = ridge * I + sum x_i x_i',   b_a = sum r_i x_i,   theta_a = A_a^-1 b_a.
+// A_a^-1 and theta_a are maintained incrementally (O(d^2) per update, never an
+// inversion). State is allocated lazily on an item's first update: an item
+// never updated has none and answers with the prior, theta = 0 and
+// A^-1 = I / ridge. Memory per updated item: d(d+1)/2 + 2d doubles.
+// Not thread-safe for update(); const members may be called concurrently.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "core/types.h"
+
+namespace recloop {
+
+class DisjointRidge {
+ public:
+  // What the model says about one feature vector x.
+  struct Prediction {
+    double mean = 0.0;   // x' theta
+    double width = 0.0;  // sqrt(x' A^-1 x): the scale of the uncertainty of `mean`
+  };
+
+  // A copy of one item's state, for inspection and tests (not for hot paths).
+  struct ArmState {
+    Eigen::MatrixXd A_inv;  // A^-1, symmetric positive definite, d x d
+    Eigen::VectorXd b;      // sum of reward * x
+    Eigen::VectorXd theta;  // A^-1 b
+    std::uint64_t updates = 0;
+  };
+
+  // Throws std::invalid_argument unless dim >= 1 and ridge is finite and > 0.
+  DisjointRidge(int dim, double ridge);
+
+  // For every candidate a of `context`, with x = joint_features(context, a) and
+  // the model of context.items[a], in candidate order. `out` has
+  // context.size() entries; context.feature_dim() must equal dim().
+  // means() costs O(K d), predict() O(K d^2) (the widths).
+  void means(const Context& context, std::span<double> out) const;
+  void predict(const Context& context, std::span<Prediction> out) const;
+
+  // The same for one feature vector `x` of length dim().
+  Prediction predict(ItemId item, const Eigen::Ref<const Eigen::VectorXd>& x) const;
+
+  // One ridge-regression step on `item` with features `x` (length dim(),
+  // checked) and observed `reward` (finite, checked).
+  void update(ItemId item, const Eigen::Ref<const Eigen::VectorXd>& x, double reward);
+
+  // The state of `item`, or nullopt if it was never updated.
+  std::optional<ArmState> state(ItemId item) const;
+  bool has_state(ItemId item) const { return slots_.count(item) != 0; }
+  // Number of items with state (items updated at least once).
+  std::size_t arm_count() const { return slots_.size(); }
+  int dim() const { return dim_; }
+  double ridge() const { return ridge_; }
+
+ private:
+  static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
+  std::uint32_t slot(ItemId item) const;
+  std::size_t packed_size() const;
+
+  int dim_;
+  double ridge_;
+  std::unordered_map<ItemId, std::uint32_t> slots_;  // item -> index into the arrays below
+  // One entry per slot, kept as separate arrays: means() reads only theta_,
+  // which stays small enough for L2 even for a large catalogue.
+  std::vector<double> theta_;  // d per slot
+  std::vector<double> b_;      // d per slot
+  // d(d+1)/2 per slot: the upper triangle of A^-1, packed column by column
+  // (column j holds rows 0..j). Half the memory of the full matrix, and read
+  // front to back by the width computation.
+  std::vector<double> A_inv_;
+  std::vector<std::uint64_t> updates_;
+  std::vector<double> k_;  // update()'s workspace, A^-1 x
+};
+
+}  // namespace recloop
