@@ -1,1 +1,14 @@
-set(evaluation_tests)
+set(evaluation_tests
+  evaluation/click_world.cc
+  evaluation/direct_method_test.cc
+  evaluation/doubly_robust_test.cc
+  evaluation/estimator_contract_test.cc
+  evaluation/ips_test.cc
+  evaluation/naive_test.cc
+  evaluation/off_policy_statistical_test.cc
+  evaluation/registry_test.cc
+  evaluation/ridge_reward_model_test.cc
+  evaluation/snips_test.cc
+  evaluation/statistics_test.cc
+  evaluation/true_value_test.cc
+)
