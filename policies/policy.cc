@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "policies/policy.h"
 
+#include <stdexcept>
+
 #include "core/check.h"
 #include "core/rng.h"
 #include "core/sampling.h"
 
 namespace recloop {
+
+void Policy::save(ModelWriter&) const {
+  throw std::logic_error(std::string(name()) + ": this policy cannot be saved");
+}
 
 Decision Policy::choose(const Context& context, const EventId& event_id,
                         std::uint64_t run_seed) const {

@@ -14,6 +14,8 @@
 
 namespace recloop {
 
+class ModelWriter;
+
 class Policy {
  public:
   virtual ~Policy() = default;
@@ -35,6 +37,11 @@ class Policy {
 
   // An independent copy with the same learning state.
   virtual std::unique_ptr<Policy> clone() const = 0;
+
+  // Writes the policy's config and full learning state (core/model_io.h), from
+  // which the registry's load_policy() rebuilds a bit-identical policy. The
+  // default throws std::logic_error: a policy that cannot be saved says so.
+  virtual void save(ModelWriter& out) const;
 
   // Draws an action from probabilities(context) with the decision seed
   // decision_seed(run_seed, event_id) and records pmf[action] as the
