@@ -1,8 +1,263 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <stdexcept>
+// recloop simulate [SCENARIO] [--set section.key=value]... [--log FILE] [--json]
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <zmq.hpp>
 
 #include "cli/commands.h"
+#include "cli/json_writer.h"
+#include "cli/offline_evaluation.h"
+#include "cli/scenario_config.h"
+#include "core/error.h"
+#include "feedback/closed_loop.h"
+#include "feedback/collector.h"
+#include "logging/event_log.h"
+#include "policies/registry.h"
+#include "simulator/registry.h"
+
+namespace po = boost::program_options;
 
 namespace recloop {
-int run_simulate(const std::vector<std::string>&) { throw std::runtime_error("simulate: under construction"); }
+namespace {
+
+const std::vector<std::string> kEstimators = {"ips", "snips", "dr"};
+
+// Runs an in-process collector on its own thread for the lifetime of the object.
+class InProcessCollector {
+ public:
+  InProcessCollector(zmq::context_t& zmq, const RunConfig& run, const std::string& log_path)
+      : collector_(zmq, CollectorOptions{.endpoint = run.endpoint,
+                                         .learner_endpoint = run.learner_endpoint,
+                                         .log_path = log_path}),
+        thread_([this] { collector_.run(stop_); }) {}
+  ~InProcessCollector() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  Collector collector_;
+  std::thread thread_;
+};
+
+std::string temporary_log_path() {
+  return (std::filesystem::temp_directory_path() /
+          ("recloop-simulate-" + std::to_string(::getpid()) + ".db"))
+      .string();
+}
+
+void remove_log(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
+std::string format_estimate(const Estimate& e) {
+  char buffer[96];
+  std::snprintf(buffer, sizeof(buffer), "%.4f [%.4f, %.4f]", e.value, e.lower, e.upper);
+  return buffer;
+}
+
+}  // namespace
+
+int run_simulate(const std::vector<std::string>& args) {
+  po::options_description options(
+      "recloop simulate [SCENARIO] [options]\n\n"
+      "Runs the closed loop on a simulated world: each policy in [run] policies serves\n"
+      "[run] steps requests; decisions and rewards go over ZeroMQ to a collector that\n"
+      "stores them in SQLite and streams the joined interactions back to the learner.\n"
+      "Without SCENARIO the built-in defaults (scenarios/default.ini) are used.\n\n"
+      "options");
+  std::vector<std::string> overrides;
+  std::string log_path;
+  options.add_options()
+      ("help,h", "show this help")
+      ("set", po::value(&overrides)->composing(), "override a scenario value: section.key=value (repeatable)")
+      ("log", po::value(&log_path), "keep the decision log in this SQLite file (default: a temporary file, deleted)")
+      ("json", "print one JSON object instead of tables")
+      ("quiet,q", "no progress on stderr");
+  po::options_description hidden;
+  std::string scenario_path;
+  hidden.add_options()("scenario", po::value(&scenario_path));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << options << "\n";
+    return 0;
+  }
+  const bool json = vm.count("json") != 0;
+  const bool quiet = vm.count("quiet") != 0;
+
+  Scenario scenario = scenario_path.empty() ? default_scenario() : load_scenario(scenario_path);
+  for (const auto& assignment : overrides) scenario.apply_override(assignment);
+  std::vector<std::string> known_sections{"run", "simulator"};
+  for (const auto& name : policy_names()) known_sections.push_back(name);
+  scenario.reject_unknown_sections(known_sections);
+
+  auto world = make_simulator(scenario.section("simulator"));
+  const RunConfig run = RunConfig::from(scenario.section("run"));
+  scenario.section("run").reject_unknown();
+  // Build every policy once before running, so a bad value fails before any work.
+  for (const auto& name : run.policies) make_policy(name, scenario.section(name), world->feature_dim());
+  for (const auto& name : policy_names()) {
+    if (scenario.has_section(name)) make_policy(name, scenario.section(name), world->feature_dim());
+  }
+
+  const bool keep_log = !log_path.empty();
+  if (!keep_log) log_path = temporary_log_path();
+  const std::string run_tag = "sim" + std::to_string(run.seed);
+  {
+    EventLog check(log_path);
+    for (const auto& name : run.policies) {
+      if (check.has_event(run_tag + ":" + name + ":0")) {
+        throw ConfigError(log_path + ": already holds run seed " + std::to_string(run.seed) +
+                          " of policy '" + name + "'; use a new --log or --set run.seed=N");
+      }
+    }
+  }
+
+  zmq::context_t zmq;
+  std::vector<PolicyRun> runs;
+  const auto started = std::chrono::steady_clock::now();
+  {
+    std::unique_ptr<InProcessCollector> collector;
+    if (run.endpoint.rfind("inproc://", 0) == 0) {
+      collector = std::make_unique<InProcessCollector>(zmq, run, log_path);
+    }
+    FeedbackClient client(zmq, run.endpoint);
+    InteractionStream stream(zmq, run.learner_endpoint);
+    auto last_report = std::chrono::steady_clock::now();
+    const Progress progress = [&](const std::string& policy, std::int64_t done, std::int64_t total) {
+      const auto now = std::chrono::steady_clock::now();
+      if (quiet || (done != total && now - last_report < std::chrono::seconds(1))) return;
+      last_report = now;
+      std::fprintf(stderr, "simulate: %-16s %9lld / %lld requests\n", policy.c_str(),
+                   static_cast<long long>(done), static_cast<long long>(total));
+    };
+    if (!quiet) {
+      std::fprintf(stderr, "simulate: scenario %s, world %s, %lld requests per policy, log %s\n",
+                   scenario.source().c_str(), std::string(world->name()).c_str(),
+                   static_cast<long long>(run.steps), log_path.c_str());
+    }
+    for (const auto& name : run.policies) {
+      auto policy = make_policy(name, scenario.section(name), world->feature_dim());
+      runs.push_back(run_policy(std::move(policy), *world, run, run_tag, client, stream, progress));
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  // Off-policy estimates of every final policy from the uniform policy's log,
+  // read back from the SQLite file the collector wrote.
+  std::vector<Interaction> uniform_log;
+  const bool have_uniform =
+      std::find(run.policies.begin(), run.policies.end(), "uniform") != run.policies.end();
+  if (have_uniform) {
+    EventLog log(log_path);
+    const std::string prefix = run_tag + ":uniform:";
+    log.for_each([&](const Interaction& i) {
+      if (i.event_id.rfind(prefix, 0) == 0) uniform_log.push_back(i);
+    }, "uniform");
+  }
+  std::vector<OfflineEvaluation> evaluations;
+  if (!uniform_log.empty()) {
+    for (const auto& r : runs) evaluations.push_back(evaluate_offline(uniform_log, *r.final_policy, kEstimators));
+  }
+  if (!keep_log) remove_log(log_path);
+
+  const double oracle = runs.front().oracle_sum / static_cast<double>(runs.front().events);
+  if (json) {
+    JsonWriter out;
+    out.begin_object();
+    out.key("scenario").value(scenario.source());
+    out.key("world").value(world->name());
+    out.key("steps").value(static_cast<std::int64_t>(run.steps));
+    out.key("seed").value(static_cast<std::uint64_t>(run.seed));
+    out.key("seconds").value(seconds);
+    out.key("oracle_value").value(oracle);
+    out.key("policies").begin_array();
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      const auto& r = runs[i];
+      out.begin_object();
+      out.key("policy").value(r.policy);
+      out.key("events").value(r.events);
+      out.key("clicks").value(r.clicks);
+      out.key("ctr").value(r.ctr());
+      out.key("value").value(r.value());
+      out.key("regret").value(r.regret());
+      out.key("curve").begin_array();
+      for (const auto& p : r.curve) {
+        out.begin_object().key("step").value(p.step).key("regret").value(p.cumulative_regret)
+            .key("value").value(p.window_value).end_object();
+      }
+      out.end_array();
+      if (i < evaluations.size()) {
+        const auto& e = evaluations[i];
+        out.key("final_policy").begin_object();
+        out.key("exact_value").value(e.exact_value);
+        out.key("logged_events").value(static_cast<std::uint64_t>(e.n));
+        for (const auto& [name, estimate] : e.estimates) {
+          out.key(name).begin_object().key("value").value(estimate.value)
+              .key("std_error").value(estimate.std_error).key("lower").value(estimate.lower)
+              .key("upper").value(estimate.upper).end_object();
+        }
+        out.end_object();
+      }
+      out.end_object();
+    }
+    out.end_array();
+    out.end_object();
+    std::cout << out.str() << "\n";
+    return 0;
+  }
+
+  std::printf("\nclosed loop: %lld requests per policy, world %s, seed %llu, %.1f s\n\n",
+              static_cast<long long>(run.steps), std::string(world->name()).c_str(),
+              static_cast<unsigned long long>(run.seed), seconds);
+  std::printf("%-16s %9s %8s %7s %12s %10s\n", "policy", "events", "clicks", "CTR", "exact value",
+              "regret");
+  for (const auto& r : runs) {
+    std::printf("%-16s %9llu %8.0f %7.4f %12.4f %10.1f\n", r.policy.c_str(),
+                static_cast<unsigned long long>(r.events), r.clicks, r.ctr(), r.value(), r.regret());
+  }
+  std::printf("%-16s %9s %8s %7s %12.4f %10.1f\n", "oracle", "", "", "", oracle, 0.0);
+  std::printf("\n(exact value: mean over requests of sum_a pi(a|x) E[click|x,a]; regret: cumulative,\n"
+              " against the oracle that always shows the best candidate)\n");
+  if (!evaluations.empty()) {
+    std::printf("\noff-policy estimates of each final policy from the uniform policy's log "
+                "(%zu events, 95%% CI):\n\n",
+                uniform_log.size());
+    std::printf("%-16s %12s", "policy", "exact value");
+    for (const auto& name : kEstimators) std::printf("  %-26s", name.c_str());
+    std::printf("\n");
+    for (const auto& e : evaluations) {
+      std::printf("%-16s %12.4f", e.target.c_str(), e.exact_value);
+      for (const auto& [name, estimate] : e.estimates) {
+        std::printf("  %-26s", format_estimate(estimate).c_str());
+      }
+      std::printf("\n");
+    }
+  } else {
+    std::printf("\n(no off-policy estimates: add 'uniform' to [run] policies to log uniformly)\n");
+  }
+  return 0;
+}
+
 }  // namespace recloop

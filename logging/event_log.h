@@ -48,6 +48,9 @@ class EventLog {
   void for_each(const std::function<void(const Interaction&)>& fn,
                 const std::string& policy = {}) const;
 
+  // True if a decision with this event id is stored (rewards alone do not count).
+  bool has_event(const EventId& event_id) const;
+
   std::size_t decision_count() const;
   std::size_t reward_count() const;
   std::size_t interaction_count() const;

@@ -1,1 +1,5 @@
-set(feedback_tests)
+set(feedback_tests
+  feedback/collector_process_test.cc
+  feedback/collector_test.cc
+  feedback/wire_test.cc
+)

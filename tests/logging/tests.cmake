@@ -1,1 +1,3 @@
-set(logging_tests)
+set(logging_tests
+  logging/event_log_test.cc
+)

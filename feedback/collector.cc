@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "feedback/collector.h"
+
+#include "core/error.h"
+#include "feedback/wire.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace recloop {
+namespace {
+
+// Routing id + the most parts any message of wire.h has; longer messages are
+// drained and rejected.
+constexpr std::size_t kMaxParts = 5;
+
+// Acks a ROUTER may queue for one peer. A ROUTER drops (and the client then
+// resends) whatever exceeds this, so it must hold several whole batches of
+// acks; an ack is a few dozen bytes.
+constexpr int kAckHighWaterMark = 1 << 20;
+
+// How long the learner socket may keep undelivered interactions when the
+// collector shuts down with a learner still connected.
+constexpr int kLearnerLingerMs = 1000;
+
+std::string_view view(const zmq::message_t& message) {
+  return {static_cast<const char*>(message.data()), message.size()};
+}
+
+bool is_interrupt(const zmq::error_t& e) { return e.num() == EINTR; }
+
+std::string bind_socket(zmq::socket_t& socket, const std::string& endpoint, std::string_view role) {
+  try {
+    socket.bind(endpoint);
+    return socket.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    throw Error("collector: cannot bind " + std::string(role) + " socket to '" + endpoint +
+                "': " + e.what());
+  }
+}
+
+CollectorOptions checked(CollectorOptions options) {
+  if (options.max_batch < 1) {
+    throw std::invalid_argument("collector: max_batch must be >= 1, got " +
+                                std::to_string(options.max_batch));
+  }
+  if (options.poll_timeout_ms < 1) {
+    throw std::invalid_argument("collector: poll_timeout_ms must be >= 1, got " +
+                                std::to_string(options.poll_timeout_ms));
+  }
+  if (options.log_path.empty()) throw std::invalid_argument("collector: log_path is empty");
+  return options;
+}
+
+}  // namespace
+
+// One drained batch; its vectors are reused from batch to batch.
+struct Collector::Batch {
+  struct Ack {
+    std::string peer;  // ROUTER routing id of the sender
+    EventKind kind;
+    std::size_t index;  // into decisions or rewards
+  };
+  std::vector<LoggedDecision> decisions;
+  std::vector<Reward> rewards;
+  std::vector<Ack> acks;
+  std::array<zmq::message_t, kMaxParts> parts;
+  zmq::message_t overflow;  // parts beyond kMaxParts, discarded
+
+  std::size_t size() const { return acks.size(); }
+  void clear() {
+    decisions.clear();
+    rewards.clear();
+    acks.clear();
+  }
+};
+
+Collector::Collector(zmq::context_t& zmq, CollectorOptions options)
+    : options_(checked(std::move(options))),
+      log_(options_.log_path),
+      router_(zmq, zmq::socket_type::router) {
+  // Unacked messages are resent by the clients: nothing worth waiting for at close.
+  router_.set(zmq::sockopt::linger, 0);
+  router_.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
+  router_.set(zmq::sockopt::sndhwm, std::max(kAckHighWaterMark, 4 * options_.max_batch));
+  endpoint_ = bind_socket(router_, options_.endpoint, "ROUTER");
+  if (!options_.learner_endpoint.empty()) {
+    learner_ = zmq::socket_t(zmq, zmq::socket_type::push);
+    learner_.set(zmq::sockopt::linger, kLearnerLingerMs);
+    // A bounded wait, so a blocked push can notice `stop`.
+    learner_.set(zmq::sockopt::sndtimeo, options_.poll_timeout_ms);
+    learner_endpoint_ = bind_socket(learner_, options_.learner_endpoint, "learner PUSH");
+  }
+}
+
+Collector::~Collector() = default;
+
+CollectorStats Collector::stats() const {
+  CollectorStats s;
+  s.decisions = decisions_.load(std::memory_order_relaxed);
+  s.rewards = rewards_.load(std::memory_order_relaxed);
+  s.duplicates = duplicates_.load(std::memory_order_relaxed);
+  s.joined = joined_.load(std::memory_order_relaxed);
+  s.rejected_frames = rejected_frames_.load(std::memory_order_relaxed);
+  s.batches = batches_.load(std::memory_order_relaxed);
+  s.undelivered = undelivered_.load(std::memory_order_relaxed);
+  return s;
+}
+
+void Collector::run(const std::atomic<bool>& stop) {
+  Batch batch;
+  const auto timeout = std::chrono::milliseconds(options_.poll_timeout_ms);
+  while (!stop.load()) {
+    std::array<zmq::pollitem_t, 1> items{{{router_.handle(), 0, ZMQ_POLLIN, 0}}};
+    try {
+      zmq::poll(items.data(), items.size(), timeout);
+    } catch (const zmq::error_t& e) {
+      if (is_interrupt(e)) continue;  // a signal: re-check `stop`
+      throw Error("collector on '" + endpoint_ + "': poll failed: " + e.what());
+    }
+    if (!(items[0].revents & ZMQ_POLLIN)) continue;
+    // Drain only what has already arrived: waiting to fill a batch would add
+    // latency, while under load the queue fills batches by itself.
+    while (batch.size() < static_cast<std::size_t>(options_.max_batch) && receive_into(batch)) {
+    }
+    commit(batch, stop);
+  }
+}
+
+// Receives one whole message without waiting; false if none is ready.
+bool Collector::receive_into(Batch& batch) {
+  std::size_t count = 0;
+  bool more = true;
+  while (more) {
+    zmq::message_t& part = count < kMaxParts ? batch.parts[count] : batch.overflow;
+    try {
+      // Parts after the first of a multipart message are already here.
+      const auto flags = count == 0 ? zmq::recv_flags::dontwait : zmq::recv_flags::none;
+      if (!router_.recv(part, flags)) return false;
+    } catch (const zmq::error_t& e) {
+      if (is_interrupt(e) && count == 0) return false;
+      throw Error("collector on '" + endpoint_ + "': receive failed: " + e.what());
+    }
+    more = part.more();
+    ++count;
+  }
+  if (count > kMaxParts || count < 2) {
+    rejected_frames_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  std::array<std::string_view, kMaxParts> views;
+  for (std::size_t i = 0; i < count; ++i) views[i] = view(batch.parts[i]);
+  const std::span<const std::string_view> body(views.data() + 1, count - 1);
+  const std::string_view peer = views[0];
+
+  if (body[0] == kDecisionTag) {
+    if (auto decision = decode_decision(body)) {
+      batch.acks.push_back({std::string(peer), EventKind::decision, batch.decisions.size()});
+      batch.decisions.push_back(std::move(*decision));
+      return true;
+    }
+  } else if (body[0] == kRewardTag) {
+    if (auto reward = decode_reward(body)) {
+      batch.acks.push_back({std::string(peer), EventKind::reward, batch.rewards.size()});
+      batch.rewards.push_back(std::move(*reward));
+      return true;
+    }
+  }
+  rejected_frames_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void Collector::commit(Batch& batch, const std::atomic<bool>& stop) {
+  if (batch.size() == 0) return;
+  // Durable when write() returns; only then may anything be acknowledged.
+  const EventLog::WriteResult result = log_.write(batch.decisions, batch.rewards);
+  std::uint64_t fresh_decisions = 0, fresh_rewards = 0;
+  for (bool is_new : result.decision_is_new) fresh_decisions += is_new;
+  for (bool is_new : result.reward_is_new) fresh_rewards += is_new;
+  decisions_.fetch_add(fresh_decisions, std::memory_order_relaxed);
+  rewards_.fetch_add(fresh_rewards, std::memory_order_relaxed);
+  duplicates_.fetch_add(batch.size() - fresh_decisions - fresh_rewards, std::memory_order_relaxed);
+  joined_.fetch_add(result.joined.size(), std::memory_order_relaxed);
+  batches_.fetch_add(1, std::memory_order_relaxed);
+
+  for (const auto& ack : batch.acks) {
+    const bool is_decision = ack.kind == EventKind::decision;
+    const std::string& event_id = is_decision ? batch.decisions[ack.index].decision.event_id
+                                              : batch.rewards[ack.index].event_id;
+    // Never blocks: a ROUTER drops what it cannot route (the peer is gone or
+    // not reading), and that peer's client will resend and be acked again.
+    try {
+      const auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
+      if (!router_.send(zmq::buffer(ack.peer), more)) continue;
+      router_.send(zmq::buffer(kAckTag), more);
+      router_.send(zmq::buffer(is_decision ? kAckDecision : kAckReward), more);
+      router_.send(zmq::buffer(event_id), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      if (!is_interrupt(e)) {
+        throw Error("collector on '" + endpoint_ + "': cannot send ack: " + e.what());
+      }
+    }
+  }
+  batch.clear();
+
+  if (learner_endpoint_.empty()) return;
+  for (std::size_t i = 0; i < result.joined.size(); ++i) {
+    if (!push(result.joined[i], stop)) {
+      undelivered_.fetch_add(result.joined.size() - i, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
+// Blocks until the learner socket takes the interaction, waking every
+// poll_timeout_ms to check `stop`; false if `stop` came first.
+bool Collector::push(const Interaction& interaction, const std::atomic<bool>& stop) {
+  const Frames frames = encode_interaction(interaction);
+  for (;;) {
+    try {
+      // Multipart messages are atomic: once the first part is queued, the rest is too.
+      if (learner_.send(zmq::buffer(frames[0]), zmq::send_flags::sndmore)) break;
+    } catch (const zmq::error_t& e) {
+      if (!is_interrupt(e)) {
+        throw Error("collector: cannot push to learner '" + learner_endpoint_ + "': " + e.what());
+      }
+    }
+    if (stop.load()) return false;
+  }
+  learner_.send(zmq::buffer(frames[1]), zmq::send_flags::none);
+  return true;
+}
+
+}  // namespace recloop

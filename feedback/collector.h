@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// The collector: the one writer of an event log. It receives decisions and
+// rewards from FeedbackClients on a ROUTER socket, stores each batch in one
+// SQLite transaction and, once that has committed, acknowledges every message
+// of the batch, duplicates included (zguide ch. 4, "Lazy Pirate" reliability
+// with an idempotent server). A client resends anything unacknowledged, so a
+// collector killed at any moment loses no acknowledged event, and restarting
+// it on the same log and endpoint resumes the stream.
+//
+// Malformed frames (see wire.h) are counted and dropped without an ack.
+//
+// With a learner endpoint, every interaction that becomes complete (decision
+// and reward both stored, for the first time) is pushed there once, after the
+// acks of its batch. The push blocks while no learner is connected or the
+// learner is HWM-full: that back-pressure stops the collector from receiving,
+// so interactions are not dropped on the floor. Only when `stop` is raised while
+// a push is waiting are the batch's remaining interactions skipped (counted in
+// CollectorStats::undelivered); they are in the log, which a learner can replay.
+//
+// Threads: construct, then call run() from one thread at a time (a thread other
+// than the constructing one is fine). stats() may be called from any thread.
+#pragma once
+
+#include "logging/event_log.h"
+
+#include <zmq.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace recloop {
+
+struct CollectorOptions {
+  std::string endpoint = "tcp://127.0.0.1:5555";  // ROUTER bind; no keys, so loopback by default
+  std::string learner_endpoint;                   // PUSH bind for joined interactions; empty = none
+  std::string log_path;                           // SQLite file (":memory:" in tests)
+  int max_batch = 4096;                           // messages per transaction, >= 1
+  int poll_timeout_ms = 100;                      // how often `stop` is checked when idle, >= 1
+};
+
+struct CollectorStats {
+  std::uint64_t decisions = 0;        // new decisions stored
+  std::uint64_t rewards = 0;          // new rewards stored
+  std::uint64_t duplicates = 0;       // decisions or rewards already stored (acked again)
+  std::uint64_t joined = 0;           // interactions completed
+  std::uint64_t rejected_frames = 0;  // malformed messages dropped without an ack
+  std::uint64_t batches = 0;          // transactions committed
+  std::uint64_t undelivered = 0;      // joined but not pushed to the learner because of stop
+};
+
+class Collector {
+ public:
+  // Opens the log and binds the sockets. Throws recloop::Error naming the
+  // endpoint or path on failure, std::invalid_argument for bad options.
+  Collector(zmq::context_t& zmq, CollectorOptions options);
+  ~Collector();
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+
+  // Serves until `stop` is true: waits up to poll_timeout_ms for messages,
+  // drains what is ready (up to max_batch), writes it in one transaction,
+  // commits, acks each message, then pushes newly joined interactions. A signal
+  // interrupting the wait (EINTR) only wakes it up. When `stop` is seen, the
+  // current batch is finished and run() returns. Throws recloop::Error if the
+  // log cannot be written (nothing of that batch is acked).
+  void run(const std::atomic<bool>& stop);
+
+  CollectorStats stats() const;
+  // The endpoints actually bound: a "tcp://127.0.0.1:*" wildcard resolved to its port.
+  const std::string& endpoint() const { return endpoint_; }
+  const std::string& learner_endpoint() const { return learner_endpoint_; }
+
+ private:
+  struct Batch;
+  bool receive_into(Batch& batch);
+  void commit(Batch& batch, const std::atomic<bool>& stop);
+  bool push(const Interaction& interaction, const std::atomic<bool>& stop);
+
+  CollectorOptions options_;
+  EventLog log_;
+  zmq::socket_t router_;
+  zmq::socket_t learner_;  // unbound (and unused) when learner_endpoint is empty
+  std::string endpoint_;
+  std::string learner_endpoint_;
+
+  std::atomic<std::uint64_t> decisions_{0}, rewards_{0}, duplicates_{0}, joined_{0},
+      rejected_frames_{0}, batches_{0}, undelivered_{0};
+};
+
+}  // namespace recloop

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// The feedback wire protocol: ZeroMQ multipart messages whose first part is a
+// versioned tag. A change of layout gets a new tag ("dec2"), so old and new
+// peers reject each other's frames instead of misreading them.
+//
+//   client -> collector (DEALER -> ROUTER; the ROUTER prepends the peer's routing id)
+//     decision     ["dec1", event_id, payload]
+//     reward       ["rew1", event_id, reward, timestamp_us]
+//   collector -> client, once the event is committed to the log (duplicates too)
+//     ack          ["ack1", "dec" | "rew", event_id]
+//   collector -> learners (PUSH -> PULL), each interaction once, when first joined
+//     interaction  ["int1", payload]
+//
+// Numbers in reward frames travel as text (std::to_chars: shortest exact
+// round-trip form, readable in a capture); reward must be finite, timestamp_us
+// a base-10 int64. Binary payloads are little-endian; "str" is a u32 byte
+// length followed by the bytes, "f64s" a u32 count followed by that many f64,
+// "context" the layout of core/codec.h taking all remaining bytes:
+//
+//   decision payload:     str policy, u64 model_version, u32 action, u64 item,
+//                         f64 probability, i64 timestamp_us, f64s pmf,
+//                         f64s truth, context
+//   interaction payload:  str event_id, str policy, u32 action, f64 probability,
+//                         f64 reward, f64s truth, context
+//
+// Decoders return std::nullopt for anything malformed (unknown tag, wrong part
+// count, bad number, oversized or inconsistent field): bad frames are expected
+// input. A decoded decision satisfies the probability contract: pmf has one
+// entry in [0, 1] per candidate and sums to 1 within 1e-6, action <
+// candidates, item is the chosen candidate's id, probability == pmf[action] in
+// (0, 1], and truth is empty or one finite value per candidate.
+#pragma once
+
+#include "core/types.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace recloop {
+
+inline constexpr std::string_view kDecisionTag = "dec1";
+inline constexpr std::string_view kRewardTag = "rew1";
+inline constexpr std::string_view kAckTag = "ack1";
+inline constexpr std::string_view kInteractionTag = "int1";
+// Second part of an ack: which kind of event it acknowledges.
+inline constexpr std::string_view kAckDecision = "dec";
+inline constexpr std::string_view kAckReward = "rew";
+
+// Limits a decoder enforces before allocating anything.
+inline constexpr std::size_t kMaxEventIdBytes = 256;
+inline constexpr std::size_t kMaxPolicyBytes = 256;
+inline constexpr std::size_t kMaxNumberBytes = 64;          // a reward or timestamp as text
+inline constexpr std::size_t kMaxPayloadBytes = 64u << 20;  // one decision or interaction
+// Largest whole message a collector accepts (payload plus small parts);
+// ZeroMQ drops the connection of a peer that sends more.
+inline constexpr std::int64_t kMaxMessageBytes = kMaxPayloadBytes + 4096;
+
+enum class EventKind : std::uint8_t { decision, reward };
+
+// The parts of one message, in order (no routing-id part).
+using Frames = std::vector<std::string>;
+
+Frames encode_decision(const LoggedDecision& decision);
+Frames encode_reward(const Reward& reward);
+Frames encode_ack(EventKind kind, std::string_view event_id);
+Frames encode_interaction(const Interaction& interaction);
+
+// `parts` are the message parts as received, tag first. The views must stay
+// valid while the call runs; results own their data, except Ack::event_id,
+// which views parts[2].
+std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> parts);
+std::optional<Reward> decode_reward(std::span<const std::string_view> parts);
+
+struct Ack {
+  EventKind kind;
+  std::string_view event_id;
+};
+std::optional<Ack> decode_ack(std::span<const std::string_view> parts);
+
+std::optional<Interaction> decode_interaction(std::span<const std::string_view> parts);
+
+}  // namespace recloop

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "logging/event_log.h"
+
+#include "core/check.h"
+#include "core/codec.h"
+#include "core/error.h"
+#include "logging/schema_sql.h"
+#include "logging/sqlite_statement.h"
+
+#include <sqlite3.h>
+
+#include <cmath>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace recloop {
+namespace {
+
+// The layout this build reads and writes; logging/schema.sql inserts it.
+constexpr std::int64_t kSchemaVersion = 1;
+
+// How long a writer waits for another connection's lock before failing.
+constexpr int kBusyTimeoutMs = 5000;
+
+// Largest part of a log file read through a memory map.
+constexpr std::int64_t kMmapBytes = std::int64_t{1} << 30;
+
+// Columns read by both join lookups and for_each, in this order.
+constexpr std::string_view kDecisionColumns =
+    "d.event_id, d.policy, d.action, d.probability, d.context, d.truth";
+
+std::string read_statement(bool with_policy) {
+  std::string sql = "SELECT ";
+  sql += kDecisionColumns;
+  sql += ", r.reward FROM decisions AS d JOIN rewards AS r ON r.event_id = d.event_id";
+  if (with_policy) sql += " WHERE d.policy = ?1";
+  sql += " ORDER BY d.seq";
+  return sql;
+}
+
+// Sets the pragmas and checks (or creates) the schema. Runs before any
+// statement is prepared, since preparing needs the tables to exist.
+void open_schema(SqliteDatabase& db) {
+  if (sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs) != SQLITE_OK) {
+    throw Error(db.describe_error("cannot set busy timeout"));
+  }
+  // WAL + synchronous=NORMAL: a commit is in the WAL (and so survives a killed
+  // process) when COMMIT returns; only a power loss can drop the last commits.
+  // Readers in other processes never block the writer.
+  {
+    SqliteStatement journal(db, "PRAGMA journal_mode=WAL");
+    StatementReset reset(journal);
+    const std::string mode = journal.step() ? std::string(journal.column_text(0)) : "";
+    if (mode != "wal" && mode != "memory") {
+      throw Error("event log '" + db.path() + "': cannot switch to WAL mode (journal mode is '" +
+                  mode + "')");
+    }
+  }
+  db.exec("PRAGMA synchronous=NORMAL", "cannot set synchronous=NORMAL");
+  // Reads map the file instead of copying each page through pread(): for_each
+  // streams whole logs, and this reads ~1.5x faster. The mapping is only
+  // address space. (Its one hazard, a file truncated under a reader, e.g. by a
+  // VACUUM from another process, does not arise: recloop never shrinks a log.)
+  db.exec("PRAGMA mmap_size=" + std::to_string(kMmapBytes), "cannot set mmap_size");
+
+  // IMMEDIATE: two processes creating the same new file serialise here.
+  db.exec("BEGIN IMMEDIATE", "cannot start the schema check");
+  try {
+    bool exists = false;
+    {
+      SqliteStatement find(db,
+                           "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                           "name = 'schema_version'");
+      StatementReset reset(find);
+      exists = find.step();
+    }
+    if (!exists) db.exec(std::string(kSchemaSql), "cannot create the schema");
+    std::optional<std::int64_t> version;
+    {
+      SqliteStatement read(db, "SELECT version FROM schema_version");
+      StatementReset reset(read);
+      if (read.step()) version = read.column_int64(0);
+    }
+    if (version != kSchemaVersion) {
+      throw Error("event log '" + db.path() + "': schema version " +
+                  (version ? std::to_string(*version) : std::string("(none)")) +
+                  ", but this build reads version " + std::to_string(kSchemaVersion));
+    }
+    db.exec("COMMIT", "cannot commit the schema");
+  } catch (...) {
+    sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+std::int64_t as_stored(std::uint64_t id) { return static_cast<std::int64_t>(id); }
+
+void check_decision(const LoggedDecision& logged) {
+  const Decision& d = logged.decision;
+  const std::size_t n = logged.context.size();
+  RECLOOP_CHECK(!d.event_id.empty(), "a decision needs an event id");
+  RECLOOP_CHECK(d.action < n, "event '" + d.event_id + "': action out of range");
+  RECLOOP_CHECK(d.pmf.size() == n, "event '" + d.event_id + "': pmf size differs from candidates");
+  RECLOOP_CHECK(logged.truth.empty() || logged.truth.size() == n,
+                "event '" + d.event_id + "': truth size differs from candidates");
+  RECLOOP_CHECK(d.probability > 0.0 && d.probability <= 1.0,
+                "event '" + d.event_id + "': probability outside (0, 1]");
+}
+
+Interaction join(const LoggedDecision& logged, double reward) {
+  Interaction interaction;
+  interaction.event_id = logged.decision.event_id;
+  interaction.context = logged.context;
+  interaction.action = logged.decision.action;
+  interaction.probability = logged.decision.probability;
+  interaction.reward = reward;
+  interaction.truth = logged.truth;
+  interaction.policy = logged.decision.policy;
+  return interaction;
+}
+
+}  // namespace
+
+struct EventLog::Impl {
+  explicit Impl(const std::string& path) : db(path) {
+    open_schema(db);
+    insert_decision.emplace(
+        db,
+        "INSERT OR IGNORE INTO decisions (event_id, timestamp_us, policy, "
+        "model_version, action, item, probability, n_candidates, pmf, "
+        "context, truth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    insert_reward.emplace(db,
+                          "INSERT OR IGNORE INTO rewards (event_id, reward, timestamp_us, "
+                          "received_seq) VALUES (?1, ?2, ?3, ?4)");
+    find_reward.emplace(db, "SELECT reward FROM rewards WHERE event_id = ?1");
+    has_decision.emplace(db, "SELECT 1 FROM decisions WHERE event_id = ?1");
+    find_decision.emplace(db, "SELECT " + std::string(kDecisionColumns) +
+                                  " FROM decisions AS d WHERE d.event_id = ?1");
+    read_all.emplace(db, read_statement(false));
+    read_policy.emplace(db, read_statement(true));
+    count_decisions.emplace(db, "SELECT COUNT(*) FROM decisions");
+    count_rewards.emplace(db, "SELECT COUNT(*) FROM rewards");
+    count_interactions.emplace(
+        db, "SELECT COUNT(*) FROM decisions AS d JOIN rewards AS r ON r.event_id = d.event_id");
+    begin.emplace(db, "BEGIN IMMEDIATE");
+    commit.emplace(db, "COMMIT");
+    SqliteStatement last_seq(db, "SELECT COALESCE(MAX(received_seq), 0) FROM rewards");
+    StatementReset reset(last_seq);
+    last_seq.step();
+    next_received_seq = last_seq.column_int64(0) + 1;
+  }
+
+  std::size_t count(SqliteStatement& statement) {
+    StatementReset reset(statement);
+    statement.step();
+    return static_cast<std::size_t>(statement.column_int64(0));
+  }
+
+  // Decodes the row `statement` is on (columns kDecisionColumns, then the
+  // reward in column `reward_column` if >= 0) into `out`, reusing its storage.
+  void read_row(const SqliteStatement& statement, Interaction& out, int reward_column) const {
+    out.event_id.assign(statement.column_text(0));
+    out.policy.assign(statement.column_text(1));
+    const std::int64_t action = statement.column_int64(2);
+    out.probability = statement.column_double(3);
+    auto context = decode_context(statement.column_blob(4));
+    if (!context) throw corrupt(out.event_id, "context");
+    out.context = std::move(*context);
+    if (statement.column_is_null(5)) {
+      out.truth.clear();
+    } else {
+      auto truth = decode_doubles(statement.column_blob(5));
+      if (!truth || truth->size() != out.context.size()) throw corrupt(out.event_id, "truth");
+      out.truth = std::move(*truth);
+    }
+    if (action < 0 || static_cast<std::uint64_t>(action) >= out.context.size()) {
+      throw corrupt(out.event_id, "action");
+    }
+    out.action = static_cast<ActionId>(action);
+    if (!(out.probability > 0.0 && out.probability <= 1.0)) {
+      throw corrupt(out.event_id, "probability");
+    }
+    if (reward_column >= 0) out.reward = statement.column_double(reward_column);
+  }
+
+  Error corrupt(const std::string& event_id, std::string_view column) const {
+    return Error("event log '" + db.path() + "': event '" + event_id + "': corrupt " +
+                 std::string(column) + " column");
+  }
+
+  SqliteDatabase db;
+  // Prepared once, reused for every call (optional only to construct them
+  // after the schema exists).
+  std::optional<SqliteStatement> insert_decision, insert_reward, find_reward, has_decision,
+      find_decision, read_all, read_policy, count_decisions, count_rewards, count_interactions,
+      begin, commit;
+  std::int64_t next_received_seq = 1;
+  bool reading = false;  // a for_each is running; a nested one prepares its own statement
+};
+
+EventLog::EventLog(const std::string& path) : path_(path), impl_(std::make_unique<Impl>(path)) {}
+
+EventLog::~EventLog() = default;
+
+EventLog::WriteResult EventLog::write(const std::vector<LoggedDecision>& decisions,
+                                      const std::vector<Reward>& rewards) {
+  WriteResult result;
+  result.decision_is_new.reserve(decisions.size());
+  result.reward_is_new.reserve(rewards.size());
+  if (decisions.empty() && rewards.empty()) return result;
+  for (const auto& logged : decisions) check_decision(logged);
+  for (const auto& reward : rewards) {
+    RECLOOP_CHECK(!reward.event_id.empty(), "a reward needs an event id");
+    RECLOOP_CHECK(std::isfinite(reward.value),
+                  "event '" + reward.event_id + "': reward not finite");
+  }
+
+  Impl& impl = *impl_;
+  std::int64_t received_seq = impl.next_received_seq;
+  // Decisions first stored by this batch and not yet joined: a reward later in
+  // the batch joins them from memory instead of decoding them back.
+  std::unordered_map<std::string_view, const LoggedDecision*> unjoined;
+
+  {
+    StatementReset reset(*impl.begin);
+    impl.begin->step();
+  }
+  try {
+    std::string pmf, context, truth;
+    for (const auto& logged : decisions) {
+      const Decision& d = logged.decision;
+      pmf = encode_doubles(d.pmf);
+      context = encode_context(logged.context);
+      SqliteStatement& insert = *impl.insert_decision;
+      {
+        StatementReset reset(insert);
+        insert.bind_text(1, d.event_id);
+        insert.bind(2, static_cast<std::int64_t>(logged.timestamp_us));
+        insert.bind_text(3, d.policy);
+        insert.bind(4, as_stored(d.model_version));
+        insert.bind(5, static_cast<std::int64_t>(d.action));
+        insert.bind(6, as_stored(d.item));
+        insert.bind(7, d.probability);
+        insert.bind(8, static_cast<std::int64_t>(logged.context.size()));
+        insert.bind_blob(9, pmf);
+        insert.bind_blob(10, context);
+        if (logged.truth.empty()) {
+          insert.bind_null(11);
+        } else {
+          truth = encode_doubles(logged.truth);
+          insert.bind_blob(11, truth);
+        }
+        insert.step();
+      }
+      const bool is_new = impl.db.changes() == 1;
+      result.decision_is_new.push_back(is_new);
+      if (!is_new) continue;
+      SqliteStatement& find = *impl.find_reward;
+      StatementReset reset(find);
+      find.bind_text(1, d.event_id);
+      if (find.step()) {
+        result.joined.push_back(join(logged, find.column_double(0)));
+      } else if (!rewards.empty()) {
+        unjoined.emplace(d.event_id, &logged);
+      }
+    }
+
+    for (const auto& reward : rewards) {
+      SqliteStatement& insert = *impl.insert_reward;
+      {
+        StatementReset reset(insert);
+        insert.bind_text(1, reward.event_id);
+        insert.bind(2, reward.value);
+        insert.bind(3, static_cast<std::int64_t>(reward.timestamp_us));
+        insert.bind(4, received_seq);
+        insert.step();
+      }
+      const bool is_new = impl.db.changes() == 1;
+      result.reward_is_new.push_back(is_new);
+      if (!is_new) continue;
+      ++received_seq;
+      if (auto it = unjoined.find(reward.event_id); it != unjoined.end()) {
+        result.joined.push_back(join(*it->second, reward.value));
+        continue;
+      }
+      SqliteStatement& find = *impl.find_decision;
+      StatementReset reset(find);
+      find.bind_text(1, reward.event_id);
+      if (find.step()) {
+        Interaction& interaction = result.joined.emplace_back();
+        impl.read_row(find, interaction, -1);
+        interaction.reward = reward.value;
+      }
+    }
+
+    StatementReset reset(*impl.commit);
+    impl.commit->step();
+  } catch (...) {
+    // Undo the whole batch; a failing ROLLBACK (no transaction left) changes nothing.
+    sqlite3_exec(impl.db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  impl.next_received_seq = received_seq;
+  return result;
+}
+
+bool EventLog::append(const LoggedDecision& decision) {
+  return write({decision}, {}).decision_is_new.front();
+}
+
+bool EventLog::record(const Reward& reward) { return write({}, {reward}).reward_is_new.front(); }
+
+void EventLog::for_each(const std::function<void(const Interaction&)>& fn,
+                        const std::string& policy) const {
+  Impl& impl = *impl_;
+  // A nested call (fn reading the log again) cannot reuse the running statement.
+  std::optional<SqliteStatement> own;
+  SqliteStatement* statement = policy.empty() ? &*impl.read_all : &*impl.read_policy;
+  if (impl.reading) statement = &own.emplace(impl.db, read_statement(!policy.empty()));
+  StatementReset reset(*statement);
+  if (!policy.empty()) statement->bind_text(1, policy);
+
+  const bool outer = !impl.reading;
+  impl.reading = true;
+  struct ClearReading {
+    Impl& impl;
+    bool outer;
+    ~ClearReading() {
+      if (outer) impl.reading = false;
+    }
+  } clear{impl, outer};
+
+  Interaction interaction;
+  while (statement->step()) {
+    impl.read_row(*statement, interaction, 6);
+    fn(interaction);
+  }
+}
+
+bool EventLog::has_event(const EventId& event_id) const {
+  SqliteStatement& find = *impl_->has_decision;
+  StatementReset reset(find);
+  find.bind_text(1, event_id);
+  return find.step();
+}
+
+std::size_t EventLog::decision_count() const { return impl_->count(*impl_->count_decisions); }
+
+std::size_t EventLog::reward_count() const { return impl_->count(*impl_->count_rewards); }
+
+std::size_t EventLog::interaction_count() const { return impl_->count(*impl_->count_interactions); }
+
+}  // namespace recloop

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "feedback/wire.h"
+
+#include "tests/logging/fixtures.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+using namespace recloop;
+using recloop::testing::sample_decision;
+
+namespace {
+
+std::vector<std::string_view> views(const Frames& frames) { return {frames.begin(), frames.end()}; }
+
+std::optional<LoggedDecision> decode_decision_frames(const Frames& frames) {
+  const auto parts = views(frames);
+  return decode_decision(parts);
+}
+
+std::optional<Reward> decode_reward_text(std::string_view value, std::string_view timestamp) {
+  const std::vector<std::string_view> parts{kRewardTag, "e1", value, timestamp};
+  return decode_reward(parts);
+}
+
+void put_u32(std::string& out, std::uint32_t value) {
+  char bytes[4];
+  std::memcpy(bytes, &value, 4);
+  out.append(bytes, 4);
+}
+
+}  // namespace
+
+TEST_CASE("a decision survives the wire bit for bit", "[feedback]") {
+  LoggedDecision sent = sample_decision("req-17", "lin_ucb", 5, 3);
+  SECTION("with ground truth") {}
+  SECTION("without ground truth") { sent.truth.clear(); }
+  const auto received = decode_decision_frames(encode_decision(sent));
+  REQUIRE(received.has_value());
+  const Decision& d = received->decision;
+  CHECK(d.event_id == sent.decision.event_id);
+  CHECK(d.action == sent.decision.action);
+  CHECK(d.item == sent.decision.item);
+  CHECK(d.probability == sent.decision.probability);
+  CHECK(d.pmf == sent.decision.pmf);
+  CHECK(d.policy == sent.decision.policy);
+  CHECK(d.model_version == sent.decision.model_version);
+  CHECK(received->truth == sent.truth);
+  CHECK(received->timestamp_us == sent.timestamp_us);
+  CHECK(received->context.user == sent.context.user);
+  CHECK(received->context.actions == sent.context.actions);
+  CHECK(received->context.items == sent.context.items);
+}
+
+TEST_CASE("a reward survives the wire exactly, as text", "[feedback]") {
+  const double value = GENERATE(0.0, 1.0, 0.1, -3.75e-300, std::numeric_limits<double>::max(),
+                                std::numeric_limits<double>::denorm_min());
+  const std::int64_t timestamp =
+      GENERATE(std::int64_t{0}, std::int64_t{-5}, std::numeric_limits<std::int64_t>::max());
+  const Frames frames = encode_reward(Reward{"click-9", value, timestamp});
+  REQUIRE(frames.size() == 4);
+  const auto received = decode_reward(views(frames));
+  REQUIRE(received.has_value());
+  CHECK(received->event_id == "click-9");
+  CHECK(received->value == value);
+  CHECK(received->timestamp_us == timestamp);
+}
+
+TEST_CASE("acks and interactions survive the wire", "[feedback]") {
+  for (EventKind kind : {EventKind::decision, EventKind::reward}) {
+    const Frames frames = encode_ack(kind, "e-1");
+    const auto ack = decode_ack(views(frames));
+    REQUIRE(ack.has_value());
+    CHECK(ack->kind == kind);
+    CHECK(ack->event_id == "e-1");
+  }
+  const LoggedDecision logged = sample_decision("e-2", "softmax", 3, 2);
+  Interaction sent{"e-2", logged.context, 2, 0.25, -1.5, logged.truth, "softmax"};
+  const Frames frames = encode_interaction(sent);
+  const auto received = decode_interaction(views(frames));
+  REQUIRE(received.has_value());
+  CHECK(received->event_id == sent.event_id);
+  CHECK(received->policy == sent.policy);
+  CHECK(received->action == sent.action);
+  CHECK(received->probability == sent.probability);
+  CHECK(received->reward == sent.reward);
+  CHECK(received->truth == sent.truth);
+  CHECK(received->context.actions == sent.context.actions);
+  CHECK(received->context.items == sent.context.items);
+}
+
+TEST_CASE("frames with another version tag are rejected", "[feedback]") {
+  Frames decision = encode_decision(sample_decision("e1"));
+  Frames reward = encode_reward(Reward{"e1", 1.0, 5});
+  Frames ack = encode_ack(EventKind::reward, "e1");
+  const std::string tag = GENERATE(std::string("dec2"), std::string("rew0"), std::string("ack2"),
+                                   std::string("int2"), std::string(""), std::string("DEC1"));
+  decision[0] = reward[0] = ack[0] = tag;
+  CHECK_FALSE(decode_decision_frames(decision).has_value());
+  CHECK_FALSE(decode_reward(views(reward)).has_value());
+  CHECK_FALSE(decode_ack(views(ack)).has_value());
+  Frames interaction =
+      encode_interaction(Interaction{"e1", sample_decision("e1").context, 0, 1.0, 0.0, {}, "p"});
+  interaction[0] = tag;
+  CHECK_FALSE(decode_interaction(views(interaction)).has_value());
+}
+
+TEST_CASE("frames with the wrong number of parts are rejected", "[feedback]") {
+  Frames decision = encode_decision(sample_decision("e1"));
+  Frames reward = encode_reward(Reward{"e1", 1.0, 5});
+  Frames ack = encode_ack(EventKind::decision, "e1");
+  SECTION("one part missing") {
+    decision.pop_back();
+    reward.pop_back();
+    ack.pop_back();
+  }
+  SECTION("one part too many") {
+    decision.emplace_back("x");
+    reward.emplace_back("x");
+    ack.emplace_back("x");
+  }
+  CHECK_FALSE(decode_decision_frames(decision).has_value());
+  CHECK_FALSE(decode_reward(views(reward)).has_value());
+  CHECK_FALSE(decode_ack(views(ack)).has_value());
+}
+
+TEST_CASE("rewards that are not finite numbers are rejected", "[feedback]") {
+  CHECK(decode_reward_text("0.5", "12").has_value());
+  for (std::string_view bad :
+       {"nan", "NaN", "inf", "-inf", "1e999", "", " 1", "1 ", "1.0abc", "0x1p3", "+1", "1,5"}) {
+    INFO("reward '" << bad << "'");
+    CHECK_FALSE(decode_reward_text(bad, "12").has_value());
+  }
+  for (std::string_view bad : {"1.5", "", "99999999999999999999", "12a", " 12", "1e3"}) {
+    INFO("timestamp '" << bad << "'");
+    CHECK_FALSE(decode_reward_text("1", bad).has_value());
+  }
+}
+
+TEST_CASE("bad event ids are rejected", "[feedback]") {
+  for (const std::string& bad : {std::string(""), std::string(kMaxEventIdBytes + 1, 'a'),
+                                 std::string("a\nb"), std::string("a\0b", 3)}) {
+    CHECK_FALSE(decode_reward(views(encode_reward(Reward{bad, 1.0, 0}))).has_value());
+    CHECK_FALSE(decode_ack(views(encode_ack(EventKind::decision, bad))).has_value());
+    CHECK_FALSE(decode_decision_frames(encode_decision(sample_decision(bad))).has_value());
+  }
+  CHECK(decode_ack(views(encode_ack(EventKind::decision, std::string(kMaxEventIdBytes, 'a'))))
+            .has_value());
+}
+
+TEST_CASE("a truncated or padded decision payload is rejected", "[feedback]") {
+  const Frames frames = encode_decision(sample_decision("e1"));
+  for (std::size_t size = 0; size < frames[2].size(); ++size) {
+    Frames truncated = frames;
+    truncated[2].resize(size);
+    INFO("payload cut to " << size << " of " << frames[2].size() << " bytes");
+    REQUIRE_FALSE(decode_decision_frames(truncated).has_value());
+  }
+  Frames padded = frames;
+  padded[2].push_back('\0');
+  REQUIRE_FALSE(decode_decision_frames(padded).has_value());
+}
+
+TEST_CASE("a decision that breaks the probability contract is rejected", "[feedback]") {
+  LoggedDecision logged = sample_decision("e1", "p", 4, 1);
+  REQUIRE(decode_decision_frames(encode_decision(logged)).has_value());
+  SECTION("probability other than pmf[action]") { logged.decision.probability = 0.3; }
+  SECTION("zero probability") {
+    logged.decision.pmf = {0.0, 0.0, 0.5, 0.5};
+    logged.decision.probability = 0.0;
+  }
+  SECTION("pmf not summing to one") { logged.decision.pmf[3] = 0.5; }
+  SECTION("negative pmf entry") { logged.decision.pmf = {-0.25, 0.25, 0.5, 0.5}; }
+  SECTION("pmf of the wrong length") { logged.decision.pmf.push_back(0.0); }
+  SECTION("action out of range") { logged.decision.action = 4; }
+  SECTION("item other than the chosen candidate's") { logged.decision.item += 1; }
+  SECTION("truth of the wrong length") { logged.truth.pop_back(); }
+  SECTION("non-finite truth") { logged.truth[0] = std::numeric_limits<double>::infinity(); }
+  SECTION("non-finite feature") {
+    logged.context.user[0] = std::numeric_limits<double>::quiet_NaN();
+  }
+  REQUIRE_FALSE(decode_decision_frames(encode_decision(logged)).has_value());
+}
+
+TEST_CASE("forged lengths are rejected without allocating them", "[feedback]") {
+  SECTION("policy length of 4 GiB") {
+    std::string payload;
+    put_u32(payload, 0xFFFFFFFFu);
+    payload += "short";
+    const std::vector<std::string_view> parts{kDecisionTag, "e1", payload};
+    REQUIRE_FALSE(decode_decision(parts).has_value());
+  }
+  SECTION("pmf count of 4 G entries") {
+    Frames frames = encode_decision(sample_decision("e1"));
+    // The pmf count follows policy (4 + 7 bytes), model_version, action, item,
+    // probability and timestamp_us (8 + 4 + 8 + 8 + 8 bytes).
+    const std::size_t offset = 4 + std::string("uniform").size() + 36;
+    const std::uint32_t huge = 0xFFFFFFFFu;
+    std::memcpy(frames[2].data() + offset, &huge, 4);
+    REQUIRE_FALSE(decode_decision_frames(frames).has_value());
+  }
+  SECTION("payload over the limit") {
+    Frames frames = encode_decision(sample_decision("e1"));
+    frames[2].resize(kMaxPayloadBytes + 1);
+    REQUIRE_FALSE(decode_decision_frames(frames).has_value());
+  }
+  SECTION("reward text over the limit") {
+    REQUIRE_FALSE(decode_reward_text(std::string(kMaxNumberBytes, '1') + ".5", "1").has_value());
+  }
+}

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "logging/event_log.h"
+
+#include "core/error.h"
+#include "tests/logging/fixtures.h"
+
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace recloop;
+using recloop::testing::sample_decision;
+using recloop::testing::sample_reward;
+using recloop::testing::TempDir;
+
+namespace {
+
+std::vector<std::string> event_ids(const EventLog& log, const std::string& policy = {}) {
+  std::vector<std::string> ids;
+  log.for_each([&](const Interaction& i) { ids.push_back(i.event_id); }, policy);
+  return ids;
+}
+
+// Runs one statement on `path` with a separate connection, as another tool would.
+void run_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+  INFO((message ? message : ""));
+  sqlite3_free(message);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+long long query_int(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+  const long long value = sqlite3_column_int64(statement, 0);
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return value;
+}
+
+}  // namespace
+
+TEST_CASE("a repeated decision is stored once and reported as not new", "[logging]") {
+  EventLog log(":memory:");
+  REQUIRE(log.append(sample_decision("e1")));
+  REQUIRE_FALSE(log.append(sample_decision("e1", "other", 5, 9)));
+  REQUIRE(log.decision_count() == 1);
+}
+
+TEST_CASE("has_event tells whether a decision is stored", "[logging]") {
+  EventLog log(":memory:");
+  log.append(sample_decision("decided"));
+  log.record(sample_reward("rewarded-only"));
+  CHECK(log.has_event("decided"));
+  CHECK_FALSE(log.has_event("rewarded-only"));
+  CHECK_FALSE(log.has_event("unknown"));
+}
+
+TEST_CASE("a repeated reward is stored once and keeps its first value", "[logging]") {
+  EventLog log(":memory:");
+  log.append(sample_decision("e1"));
+  REQUIRE(log.record(sample_reward("e1", 1.0)));
+  REQUIRE_FALSE(log.record(sample_reward("e1", 0.0)));
+  REQUIRE(log.reward_count() == 1);
+  std::vector<double> rewards;
+  log.for_each([&](const Interaction& i) { rewards.push_back(i.reward); });
+  REQUIRE(rewards == std::vector<double>{1.0});
+}
+
+TEST_CASE("a reward that arrives before its decision is joined when the decision comes",
+          "[logging]") {
+  EventLog log(":memory:");
+  REQUIRE(log.record(sample_reward("early", 0.5)));
+  REQUIRE(log.interaction_count() == 0);
+  REQUIRE(event_ids(log).empty());
+  const auto result = log.write({sample_decision("early")}, {});
+  REQUIRE(result.joined.size() == 1);
+  REQUIRE(result.joined[0].event_id == "early");
+  REQUIRE(result.joined[0].reward == 0.5);
+  REQUIRE(event_ids(log) == std::vector<std::string>{"early"});
+}
+
+TEST_CASE("a stored interaction reads back every field exactly", "[logging]") {
+  EventLog log(":memory:");
+  LoggedDecision logged = sample_decision("e7", "lin_ucb", 6, 7);
+  SECTION("with ground truth") {}
+  SECTION("without ground truth") { logged.truth.clear(); }
+  log.append(logged);
+  log.record(sample_reward("e7", -2.25));
+  std::vector<Interaction> seen;
+  log.for_each([&](const Interaction& i) { seen.push_back(i); });
+  REQUIRE(seen.size() == 1);
+  const Interaction& i = seen[0];
+  CHECK(i.event_id == "e7");
+  CHECK(i.policy == "lin_ucb");
+  CHECK(i.action == logged.decision.action);
+  CHECK(i.probability == logged.decision.probability);
+  CHECK(i.reward == -2.25);
+  CHECK(i.truth == logged.truth);
+  CHECK(i.context.user == logged.context.user);
+  CHECK(i.context.actions == logged.context.actions);
+  CHECK(i.context.items == logged.context.items);
+}
+
+TEST_CASE("for_each visits rewarded decisions in the order they were stored", "[logging]") {
+  EventLog log(":memory:");
+  for (const char* id : {"c", "a", "d", "b"}) log.append(sample_decision(id));
+  // Rewards in another order, and none for "d".
+  for (const char* id : {"b", "a", "c"}) log.record(sample_reward(id));
+  REQUIRE(event_ids(log) == std::vector<std::string>{"c", "a", "b"});
+}
+
+TEST_CASE("for_each with a policy visits only that policy's decisions", "[logging]") {
+  EventLog log(":memory:");
+  log.write({sample_decision("1", "greedy"), sample_decision("2", "uniform"),
+             sample_decision("3", "greedy")},
+            {sample_reward("1"), sample_reward("2"), sample_reward("3")});
+  REQUIRE(event_ids(log, "greedy") == std::vector<std::string>{"1", "3"});
+  REQUIRE(event_ids(log, "uniform") == std::vector<std::string>{"2"});
+  REQUIRE(event_ids(log, "absent").empty());
+}
+
+TEST_CASE("write returns each newly joined interaction exactly once", "[logging]") {
+  EventLog log(":memory:");
+  // a: decided and rewarded in one batch; b: decided only; c: rewarded only.
+  auto first = log.write({sample_decision("a"), sample_decision("b")},
+                         {sample_reward("c"), sample_reward("a"), sample_reward("a")});
+  REQUIRE(first.decision_is_new == std::vector<bool>{true, true});
+  REQUIRE(first.reward_is_new == std::vector<bool>{true, true, false});
+  REQUIRE(first.joined.size() == 1);
+  REQUIRE(first.joined[0].event_id == "a");
+
+  // c's decision and b's reward complete both; repeats of a complete nothing.
+  auto second = log.write({sample_decision("a"), sample_decision("c")},
+                          {sample_reward("a"), sample_reward("b")});
+  REQUIRE(second.decision_is_new == std::vector<bool>{false, true});
+  REQUIRE(second.reward_is_new == std::vector<bool>{false, true});
+  std::vector<std::string> joined;
+  for (const auto& i : second.joined) joined.push_back(i.event_id);
+  REQUIRE(joined == std::vector<std::string>{"c", "b"});
+
+  auto third = log.write({sample_decision("b"), sample_decision("c")},
+                         {sample_reward("b"), sample_reward("c")});
+  REQUIRE(third.joined.empty());
+  REQUIRE(log.interaction_count() == 3);
+}
+
+TEST_CASE("a decision that breaks the probability contract is refused", "[logging]") {
+  EventLog log(":memory:");
+  LoggedDecision logged = sample_decision("bad");
+  SECTION("pmf of the wrong length") { logged.decision.pmf.pop_back(); }
+  SECTION("action out of range") { logged.decision.action = 99; }
+  SECTION("zero probability") { logged.decision.probability = 0.0; }
+  REQUIRE_THROWS_AS(log.write({sample_decision("good"), logged}, {}), std::logic_error);
+  REQUIRE(log.decision_count() == 0);
+}
+
+TEST_CASE("reopening a log file continues it", "[logging][integration]") {
+  TempDir dir;
+  const std::string path = dir.file("run.db");
+  {
+    EventLog log(path);
+    log.write({sample_decision("1"), sample_decision("2")}, {sample_reward("1")});
+  }
+  EventLog log(path);
+  REQUIRE_FALSE(log.append(sample_decision("1")));
+  REQUIRE(log.record(sample_reward("2")));
+  log.write({sample_decision("3")}, {sample_reward("3")});
+  REQUIRE(log.decision_count() == 3);
+  REQUIRE(event_ids(log) == std::vector<std::string>{"1", "2", "3"});
+  // Reward arrival order continues across the reopen.
+  REQUIRE(query_int(path, "SELECT received_seq FROM rewards WHERE event_id = '3'") >
+          query_int(path, "SELECT received_seq FROM rewards WHERE event_id = '2'"));
+}
+
+TEST_CASE("a log file is plain SQLite in WAL mode with an interactions view",
+          "[logging][integration]") {
+  TempDir dir;
+  const std::string path = dir.file("run.db");
+  {
+    EventLog log(path);
+    log.write({sample_decision("1"), sample_decision("2"), sample_decision("3")},
+              {sample_reward("1", 1.0), sample_reward("3", 0.0)});
+  }
+  REQUIRE(query_int(path, "SELECT COUNT(*) FROM interactions") == 2);
+  REQUIRE(query_int(path, "SELECT SUM(reward) FROM interactions") == 1);
+  REQUIRE(query_int(path, "SELECT COUNT(*) FROM decisions WHERE truth IS NOT NULL") == 3);
+  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 1);
+  REQUIRE(query_int(path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1);
+}
+
+TEST_CASE("a file with another schema version is rejected naming the path and versions",
+          "[logging][integration]") {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  { EventLog log(path); }
+  run_sql(path, "UPDATE schema_version SET version = 7");
+  try {
+    EventLog log(path);
+    FAIL("opened a version 7 file");
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    INFO(message);
+    CHECK(message.find(path) != std::string::npos);
+    CHECK(message.find("version 7") != std::string::npos);
+    CHECK(message.find("version 1") != std::string::npos);
+  }
+}
+
+TEST_CASE("a file that is not a database is rejected naming the path", "[logging][integration]") {
+  TempDir dir;
+  const std::string path = dir.file("notes.db");
+  {
+    std::FILE* file = std::fopen(path.c_str(), "w");
+    REQUIRE(file);
+    std::fputs("these are not the bytes of an SQLite database, but long enough to look\n", file);
+    std::fclose(file);
+  }
+  REQUIRE_THROWS_WITH(EventLog(path), Catch::Contains(path));
+}
+
+TEST_CASE("a corrupt context blob is reported with its event id", "[logging][integration]") {
+  TempDir dir;
+  const std::string path = dir.file("run.db");
+  {
+    EventLog log(path);
+    log.write({sample_decision("fine"), sample_decision("broken-42")},
+              {sample_reward("fine"), sample_reward("broken-42")});
+  }
+  run_sql(path, "UPDATE decisions SET context = x'0102' WHERE event_id = 'broken-42'");
+  EventLog log(path);
+  REQUIRE_THROWS_AS(log.for_each([](const Interaction&) {}), Error);
+  REQUIRE_THROWS_WITH(log.for_each([](const Interaction&) {}), Catch::Contains("broken-42"));
+  // The statement was reset: the log stays usable.
+  REQUIRE(log.decision_count() == 2);
+}
