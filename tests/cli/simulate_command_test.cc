@@ -93,3 +93,26 @@ TEST_CASE("the default scenario ranks LinUCB over epsilon-greedy over random",
   REQUIRE(std::stol(count.out) == 60000);
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(log + suffix);
 }
+
+TEST_CASE("simulate runs against a separate collector process over tcp", "[cli][integration]") {
+  // The production shape: `recloop collect` is its own process; simulate sends
+  // to it over loopback TCP and learns from its learner stream. SIGTERM must
+  // then stop the collector cleanly with everything in the log.
+  const auto log = testing::temp_path("tcp.db");
+  const int feedback_port = testing::free_tcp_port();
+  const int learner_port = testing::free_tcp_port();
+  REQUIRE(feedback_port > 0);
+  REQUIRE(learner_port > 0);
+  const std::string feedback = "tcp://127.0.0.1:" + std::to_string(feedback_port);
+  const std::string learner = "tcp://127.0.0.1:" + std::to_string(learner_port);
+  const auto result = testing::run_command(
+      kBinary + " collect --log " + log + " --bind " + feedback + " --learner " + learner +
+      " 2>/dev/null & pid=$!; " + kBinary + " simulate -q --json --log " + log +
+      " --set run.steps=500 --set run.endpoint=" + feedback + " --set run.learner_endpoint=" + learner +
+      " >/dev/null; s=$?; kill -TERM $pid; wait $pid; echo \"$s $?\"");
+  INFO(result.err);
+  REQUIRE(result.out == "0 0\n");
+  const auto count = testing::run_command("sqlite3 " + log + " 'SELECT COUNT(*) FROM interactions'");
+  REQUIRE(std::stol(count.out) == 1500);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(log + suffix);
+}

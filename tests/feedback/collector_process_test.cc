@@ -6,6 +6,7 @@
 #include "feedback/client.h"
 #include "logging/event_log.h"
 #include "tests/logging/fixtures.h"
+#include "tests/support/process.h"
 
 #include <catch2/catch.hpp>
 #include <zmq.hpp>
@@ -37,24 +38,11 @@ namespace {
 
 constexpr int kFlushTimeoutMs = 20000;
 
-// A loopback TCP port that was free a moment ago (the kernel's choice for port 0).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-  socklen_t size = sizeof(address);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 std::string loopback_endpoint() {
   std::string endpoint = "tcp://127.0.0.1:";
-  endpoint += std::to_string(free_port());
+  const int port = recloop::testing::free_tcp_port();
+  REQUIRE(port > 0);
+  endpoint += std::to_string(port);
   return endpoint;
 }
 

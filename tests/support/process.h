@@ -15,6 +15,9 @@ struct CommandResult {
 // Runs `command` with /bin/sh, waiting for it to finish.
 CommandResult run_command(const std::string& command);
 
+// A loopback TCP port that was free a moment ago (the kernel's choice for port 0).
+int free_tcp_port();
+
 // A fresh path under the temporary directory, unique within this process run.
 std::string temp_path(const std::string& stem);
 
