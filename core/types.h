@@ -23,6 +23,8 @@ struct Context {
   Eigen::VectorXd user;       // shared features, length user_dim
   Eigen::MatrixXd actions;    // action_dim x size(): one column per candidate, contiguous
   std::vector<ItemId> items;  // catalogue id of each candidate, same order as the columns
+  std::vector<std::uint8_t> available;  // per candidate: 0 = not available for this request;
+                                        // empty = all available
 
   std::size_t size() const { return items.size(); }
   // Length of joint_features(): user_dim + action_dim.
@@ -42,6 +44,7 @@ struct Decision {
   std::vector<double> pmf;      // the whole distribution the action was drawn from
   std::string policy;           // registry name of the deciding policy
   std::uint64_t model_version = 0;  // number of updates the model had seen
+  std::uint32_t slot = 0;       // position of the item in a ranking: 0 = first (or only) slot
 };
 
 // A reward for a decision, as the application reports it.
@@ -70,6 +73,7 @@ struct Interaction {
   double reward = 0.0;
   std::vector<double> truth;      // as in LoggedDecision; empty when unknown
   std::string policy;             // the logging policy's name
+  std::uint32_t slot = 0;         // as Decision::slot: where the chosen item was shown
 };
 
 }  // namespace recloop

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "core/check.h"
+#include "core/error.h"
+#include "core/model_io.h"
 #include "policies/exploration.h"
 
 namespace recloop {
@@ -72,6 +74,54 @@ void EpsilonGreedy::update(const Interaction& interaction) {
 
 std::unique_ptr<Policy> EpsilonGreedy::clone() const {
   return std::make_unique<EpsilonGreedy>(*this);
+}
+
+void EpsilonGreedy::save(ModelWriter& out) const {
+  out.put_f64(config_.epsilon);
+  out.put_f64(config_.ridge);
+  out.put_u64(version_);
+  model_.save(out);
+}
+
+std::unique_ptr<Policy> EpsilonGreedy::load(ModelReader& in) {
+  Config config;
+  config.epsilon = in.get_f64("epsilon_greedy epsilon");
+  config.ridge = in.get_f64("epsilon_greedy ridge");
+  const std::uint64_t version = in.get_u64("epsilon_greedy model version");
+  DisjointRidge model = DisjointRidge::load(in);
+  if (model.ridge() != config.ridge) {
+    throw Error("model data: epsilon_greedy ridge = " + std::to_string(config.ridge) +
+                " but its model was saved with ridge = " + std::to_string(model.ridge()));
+  }
+  std::unique_ptr<EpsilonGreedy> policy;
+  try {
+    policy = std::make_unique<EpsilonGreedy>(config, model.dim());
+  } catch (const std::invalid_argument& e) {
+    throw Error(std::string("model data: ") + e.what());
+  }
+  policy->model_ = std::move(model);
+  policy->version_ = version;
+  return policy;
+}
+
+void EpsilonGreedy::predict_rewards(const Context& context, std::span<double> out) const {
+  RECLOOP_CHECK(out.size() == context.size() && context.feature_dim() == feature_dim(),
+                "epsilon_greedy: predict_rewards() needs one output per candidate and feature_dim " +
+                    std::to_string(feature_dim()));
+  model_.means(context, out);
+}
+
+void EpsilonGreedy::learn(const Context& context, std::span<const double> targets) {
+  RECLOOP_CHECK(targets.size() == context.size(), "epsilon_greedy: learn() needs one target per candidate");
+  RECLOOP_CHECK(context.feature_dim() == feature_dim(),
+                "epsilon_greedy: context has feature_dim " + std::to_string(context.feature_dim()) +
+                    ", policy expects " + std::to_string(feature_dim()));
+  Eigen::VectorXd x(feature_dim());
+  for (std::size_t a = 0; a < context.size(); ++a) {
+    joint_features(context, static_cast<ActionId>(a), x);
+    model_.update(context.items[a], x, targets[a]);
+  }
+  ++version_;
 }
 
 }  // namespace recloop

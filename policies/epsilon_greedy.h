@@ -8,23 +8,27 @@
 // update() regresses interaction.reward on the features of the chosen
 // candidate, context.items[action], and ignores interaction.probability: the
 // learner is on-policy style, with no importance weighting. Learning from
-// another policy's log therefore fits that policy's choices unweighted.
+// another policy's log therefore fits that policy's choices unweighted; to
+// correct for the logging policy, train through OffPolicyTrainer, which
+// teaches every candidate an IPS or DR reward target via learn().
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
 #include "core/config.h"
 #include "core/types.h"
 #include "policies/policy.h"
+#include "policies/regression_learner.h"
 #include "policies/ridge.h"
 
 namespace recloop {
 
-class EpsilonGreedy final : public Policy {
+class EpsilonGreedy final : public Policy, public RegressionLearner {
  public:
   struct Config {
     double epsilon = 0.1;  // probability of exploring uniformly, [0, 1]
@@ -46,6 +50,15 @@ class EpsilonGreedy final : public Policy {
   std::string_view name() const override { return kName; }
   std::uint64_t model_version() const override { return version_; }
   std::unique_ptr<Policy> clone() const override;
+  // Writes the config, the model version and the ridge state.
+  void save(ModelWriter& out) const override;
+  // Reads what save() wrote. Throws recloop::Error on truncated or inconsistent data.
+  static std::unique_ptr<Policy> load(ModelReader& in);
+
+  // RegressionLearner: the ridge means x'theta; learn() is one ridge step on
+  // every candidate's item (K steps of update()'s cost, one model version).
+  void predict_rewards(const Context& context, std::span<double> out) const override;
+  void learn(const Context& context, std::span<const double> targets) override;
 
   const Config& config() const { return config_; }
   int feature_dim() const { return model_.dim(); }

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "core/check.h"
+#include "core/error.h"
+#include "core/model_io.h"
 #include "policies/exploration.h"
 
 namespace recloop {
@@ -84,5 +86,54 @@ void LinUcb::update(const Interaction& interaction) {
 }
 
 std::unique_ptr<Policy> LinUcb::clone() const { return std::make_unique<LinUcb>(*this); }
+
+void LinUcb::save(ModelWriter& out) const {
+  out.put_f64(config_.alpha);
+  out.put_f64(config_.ridge);
+  out.put_u64(version_);
+  model_.save(out);
+}
+
+std::unique_ptr<Policy> LinUcb::load(ModelReader& in) {
+  Config config;
+  config.alpha = in.get_f64("lin_ucb alpha");
+  config.ridge = in.get_f64("lin_ucb ridge");
+  const std::uint64_t version = in.get_u64("lin_ucb model version");
+  DisjointRidge model = DisjointRidge::load(in);
+  if (model.ridge() != config.ridge) {
+    throw Error("model data: lin_ucb ridge = " + std::to_string(config.ridge) +
+                " but its model was saved with ridge = " + std::to_string(model.ridge()));
+  }
+  std::unique_ptr<LinUcb> policy;
+  try {
+    policy = std::make_unique<LinUcb>(config, model.dim());
+  } catch (const std::invalid_argument& e) {
+    throw Error(std::string("model data: ") + e.what());
+  }
+  policy->model_ = std::move(model);
+  policy->version_ = version;
+  return policy;
+}
+
+void LinUcb::predict_rewards(const Context& context, std::span<double> out) const {
+  RECLOOP_CHECK(out.size() == context.size() && context.feature_dim() == feature_dim(),
+                "lin_ucb: predict_rewards() needs one output per candidate and feature_dim " +
+                    std::to_string(feature_dim()));
+  model_.means(context, out);
+}
+
+void LinUcb::learn(const Context& context, std::span<const double> targets) {
+  RECLOOP_CHECK(targets.size() == context.size(), "lin_ucb: learn() needs one target per candidate");
+  RECLOOP_CHECK(context.feature_dim() == feature_dim(),
+                "lin_ucb: context has feature_dim " + std::to_string(context.feature_dim()) +
+                    ", policy expects " + std::to_string(feature_dim()));
+  Eigen::VectorXd x(feature_dim());
+  for (std::size_t a = 0; a < context.size(); ++a) {
+    joint_features(context, static_cast<ActionId>(a), x);
+    // Alg. 1 lines 12-13 with the target in place of the observed reward.
+    model_.update(context.items[a], x, targets[a]);
+  }
+  ++version_;
+}
 
 }  // namespace recloop

@@ -11,7 +11,9 @@
 // update() regresses interaction.reward on the features of the chosen
 // candidate, context.items[action], and ignores interaction.probability: the
 // learner is on-policy style, with no importance weighting. Learning from
-// another policy's log therefore fits that policy's choices unweighted.
+// another policy's log therefore fits that policy's choices unweighted; to
+// correct for the logging policy, train through OffPolicyTrainer, which
+// teaches every candidate an IPS or DR reward target via learn().
 //
 // Cost: choose() is O(K d^2) (the quadratic form per candidate), update() O(d^2).
 #pragma once
@@ -19,17 +21,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
 #include "core/config.h"
 #include "core/types.h"
 #include "policies/policy.h"
+#include "policies/regression_learner.h"
 #include "policies/ridge.h"
 
 namespace recloop {
 
-class LinUcb final : public Policy {
+class LinUcb final : public Policy, public RegressionLearner {
  public:
   struct Config {
     double alpha = 1.0;  // width of the confidence bonus, >= 0 (alpha of Li et al. 2010, Alg. 1)
@@ -51,6 +55,16 @@ class LinUcb final : public Policy {
   std::string_view name() const override { return kName; }
   std::uint64_t model_version() const override { return version_; }
   std::unique_ptr<Policy> clone() const override;
+  // Writes the config, the model version and the ridge state.
+  void save(ModelWriter& out) const override;
+  // Reads what save() wrote. Throws recloop::Error on truncated or inconsistent data.
+  static std::unique_ptr<Policy> load(ModelReader& in);
+
+  // RegressionLearner: the ridge means x'theta (without the bonus); learn()
+  // is one ridge step on every candidate's item (A_a += x x', b_a += y x, as in
+  // Alg. 1 lines 12-13), counted as one model version.
+  void predict_rewards(const Context& context, std::span<double> out) const override;
+  void learn(const Context& context, std::span<const double> targets) override;
 
   // The upper confidence bound of every candidate, in candidate order.
   std::vector<double> scores(const Context& context) const;

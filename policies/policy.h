@@ -43,7 +43,16 @@ class Policy {
   // default throws std::logic_error: a policy that cannot be saved says so.
   virtual void save(ModelWriter& out) const;
 
-  // Draws an action from probabilities(context) with the decision seed
+  // The pmf the policy decides with, honouring context.available: without a
+  // mask it is probabilities(context); with one, the policy sees only the
+  // available candidates (a sub-context of those columns and items, in order,
+  // with no mask) and its distribution over them is expanded back to candidate
+  // order with exactly 0 for every unavailable candidate. Throws
+  // std::invalid_argument if the mask's length differs from context.size() or
+  // no candidate is available.
+  std::vector<double> pmf(const Context& context) const;
+
+  // Draws an action from pmf(context) with the decision seed
   // decision_seed(run_seed, event_id) and records pmf[action] as the
   // probability. Non-virtual on purpose: every policy samples the same way, so
   // the recorded probability is always the one the action was drawn from, and

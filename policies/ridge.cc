@@ -8,6 +8,15 @@
 #include <string>
 
 #include "core/check.h"
+#include "core/codec.h"
+#include "core/error.h"
+#include "core/model_io.h"
+#include "policies/quadratic_form.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define RECLOOP_HAVE_AVX2_UPDATE 1
+#include <immintrin.h>
+#endif
 
 namespace recloop {
 namespace {
@@ -16,18 +25,22 @@ namespace {
 std::size_t column_offset(int j) { return static_cast<std::size_t>(j) * (j + 1) / 2; }
 
 // Two doubles that Eigen keeps in one SIMD register where the target has one.
-using Pair = Eigen::Array2d;
-Pair load_pair(const double* p) { return Eigen::Map<const Pair, Eigen::Unaligned>(p); }
+using UpdatePair = Eigen::Array2d;
+UpdatePair load_update_pair(const double* p) {
+  return Eigen::Map<const UpdatePair, Eigen::Unaligned>(p);
+}
 
-// x' M x for symmetric M given by its packed upper triangle `m`:
-//   sum_j x_j (M_jj x_j + 2 sum_{i<j} M_ij x_i),   d(d+1)/2 multiply-adds.
-// This is LinUCB's cost per candidate, so it is blocked: four columns at a
-// time share each load of x, and their four accumulators are independent
-// chains (a plain loop has one chain per column, which the compiler may not
-// reorder, so it stalls on the latency of every addition). The order of the
-// additions is fixed by the source, whatever the SIMD width.
-double packed_quadratic_form(const double* m, const double* x, int n) {
-  double q = 0.0;
+// y = M x for symmetric M given by its packed upper triangle `m`. Column j
+// serves twice: the upper part of the rows above it (y_i += M_ij x_j, i < j)
+// and the lower part of its own row (y_j += sum_{i<j} M_ij x_i). Every
+// update() pays these d(d+1) multiply-adds, K times per off-policy learning
+// step, so the kernel is blocked like the quadratic form: four columns at a
+// time share each load and store of y and each load of x, and their four
+// row sums are independent chains (one chain per column would wait on the
+// latency of every addition). The order of the additions is fixed by the
+// source, whatever the SIMD width.
+void packed_symmetric_product(const double* m, const double* x, int n, double* y) {
+  std::fill(y, y + n, 0.0);
   int j0 = 0;
   for (; j0 + 4 <= n; j0 += 4) {
     // Columns j0 .. j0+3; column j holds j + 1 entries.
@@ -35,41 +48,39 @@ double packed_quadratic_form(const double* m, const double* x, int n) {
     const double* c1 = c0 + j0 + 1;
     const double* c2 = c1 + j0 + 2;
     const double* c3 = c2 + j0 + 3;
-    Pair a0 = Pair::Zero(), a1 = Pair::Zero(), a2 = Pair::Zero(), a3 = Pair::Zero();
-    for (int i = 0; i < j0; i += 2) {  // rows above the block (j0 is even)
-      const Pair xi = load_pair(x + i);
-      a0 += load_pair(c0 + i) * xi;
-      a1 += load_pair(c1 + i) * xi;
-      a2 += load_pair(c2 + i) * xi;
-      a3 += load_pair(c3 + i) * xi;
-    }
-    // The block's own upper triangle, then its diagonal.
     const double* xj = x + j0;
-    const double s0 = a0.sum();
-    const double s1 = a1.sum() + c1[j0] * xj[0];
-    const double s2 = a2.sum() + (c2[j0] * xj[0] + c2[j0 + 1] * xj[1]);
-    const double s3 = a3.sum() + (c3[j0] * xj[0] + c3[j0 + 1] * xj[1] + c3[j0 + 2] * xj[2]);
-    q += (xj[0] * (2.0 * s0 + c0[j0] * xj[0]) + xj[1] * (2.0 * s1 + c1[j0 + 1] * xj[1])) +
-         (xj[2] * (2.0 * s2 + c2[j0 + 2] * xj[2]) + xj[3] * (2.0 * s3 + c3[j0 + 3] * xj[3]));
+    UpdatePair s0 = UpdatePair::Zero(), s1 = UpdatePair::Zero(), s2 = UpdatePair::Zero(),
+               s3 = UpdatePair::Zero();
+    const UpdatePair x0 = UpdatePair::Constant(xj[0]), x1 = UpdatePair::Constant(xj[1]),
+                     x2 = UpdatePair::Constant(xj[2]), x3 = UpdatePair::Constant(xj[3]);
+    for (int i = 0; i < j0; i += 2) {  // rows above the block (j0 is even)
+      const UpdatePair a0 = load_update_pair(c0 + i), a1 = load_update_pair(c1 + i),
+                       a2 = load_update_pair(c2 + i), a3 = load_update_pair(c3 + i);
+      const UpdatePair xi = load_update_pair(x + i);
+      Eigen::Map<UpdatePair, Eigen::Unaligned> yi(y + i);
+      yi += (a0 * x0 + a1 * x1) + (a2 * x2 + a3 * x3);
+      s0 += a0 * xi;
+      s1 += a1 * xi;
+      s2 += a2 * xi;
+      s3 += a3 * xi;
+    }
+    // The block's own upper triangle and diagonal.
+    double* yj = y + j0;
+    yj[0] += c1[j0] * xj[1] + c2[j0] * xj[2] + c3[j0] * xj[3];
+    yj[1] += c2[j0 + 1] * xj[2] + c3[j0 + 1] * xj[3];
+    yj[2] += c3[j0 + 2] * xj[3];
+    yj[0] += s0.sum() + c0[j0] * xj[0];
+    yj[1] += s1.sum() + c1[j0] * xj[0] + c1[j0 + 1] * xj[1];
+    yj[2] += s2.sum() + (c2[j0] * xj[0] + c2[j0 + 1] * xj[1]) + c2[j0 + 2] * xj[2];
+    yj[3] += s3.sum() + (c3[j0] * xj[0] + c3[j0 + 1] * xj[1] + c3[j0 + 2] * xj[2]) +
+             c3[j0 + 3] * xj[3];
   }
   for (int j = j0; j < n; ++j) {  // the last n mod 4 columns
     const double* column = m + column_offset(j);
-    double s = 0.0;
-    for (int i = 0; i < j; ++i) s += column[i] * x[i];
-    q += x[j] * (2.0 * s + column[j] * x[j]);
-  }
-  return q;
-}
-
-// y = M x for symmetric M given by its packed upper triangle `m`.
-void packed_symmetric_product(const double* m, const double* x, int n, double* y) {
-  std::fill(y, y + n, 0.0);
-  for (int j = 0; j < n; ++j) {
-    const double* column = m + column_offset(j);
     double dot = 0.0;
     for (int i = 0; i < j; ++i) {
-      y[i] += column[i] * x[j];  // M_ij x_j, upper part of row i
-      dot += column[i] * x[i];   // M_ji x_i = M_ij x_i, lower part of row j
+      y[i] += column[i] * x[j];
+      dot += column[i] * x[i];
     }
     y[j] += dot + column[j] * x[j];
   }
@@ -81,6 +92,101 @@ void packed_subtract_outer(double* m, const double* g, int n) {
     double* column = m + column_offset(j);
     for (int i = 0; i <= j; ++i) column[i] -= g[i] * g[j];
   }
+}
+
+#ifdef RECLOOP_HAVE_AVX2_UPDATE
+// The two kernels again, four doubles per register with fused multiply-adds,
+// for CPUs that have AVX2 and FMA (chosen at run time, as for the quadratic
+// form; see quadratic_form.h). Same blocking, same order of additions per
+// lane; FMA rounds once per multiply-add, so the results differ from the
+// portable kernels in the last bits, and are reproducible on one machine.
+__attribute__((target("avx2,fma"))) void packed_symmetric_product_avx2(const double* m,
+                                                                       const double* x, int n,
+                                                                       double* y) {
+  std::fill(y, y + n, 0.0);
+  int j0 = 0;
+  for (; j0 + 4 <= n; j0 += 4) {
+    const double* c0 = m + column_offset(j0);
+    const double* c1 = c0 + j0 + 1;
+    const double* c2 = c1 + j0 + 2;
+    const double* c3 = c2 + j0 + 3;
+    const double* xj = x + j0;
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+    const __m256d x0 = _mm256_set1_pd(xj[0]), x1 = _mm256_set1_pd(xj[1]),
+                  x2 = _mm256_set1_pd(xj[2]), x3 = _mm256_set1_pd(xj[3]);
+    for (int i = 0; i < j0; i += 4) {  // rows above the block (j0 is a multiple of 4)
+      const __m256d a0 = _mm256_loadu_pd(c0 + i), a1 = _mm256_loadu_pd(c1 + i),
+                    a2 = _mm256_loadu_pd(c2 + i), a3 = _mm256_loadu_pd(c3 + i);
+      const __m256d xi = _mm256_loadu_pd(x + i);
+      __m256d yi = _mm256_loadu_pd(y + i);
+      yi = _mm256_fmadd_pd(a0, x0, yi);
+      yi = _mm256_fmadd_pd(a1, x1, yi);
+      yi = _mm256_fmadd_pd(a2, x2, yi);
+      yi = _mm256_fmadd_pd(a3, x3, yi);
+      _mm256_storeu_pd(y + i, yi);
+      s0 = _mm256_fmadd_pd(a0, xi, s0);
+      s1 = _mm256_fmadd_pd(a1, xi, s1);
+      s2 = _mm256_fmadd_pd(a2, xi, s2);
+      s3 = _mm256_fmadd_pd(a3, xi, s3);
+    }
+    alignas(32) double l0[4], l1[4], l2[4], l3[4];
+    _mm256_store_pd(l0, s0);
+    _mm256_store_pd(l1, s1);
+    _mm256_store_pd(l2, s2);
+    _mm256_store_pd(l3, s3);
+    double* yj = y + j0;
+    yj[0] += c1[j0] * xj[1] + c2[j0] * xj[2] + c3[j0] * xj[3];
+    yj[1] += c2[j0 + 1] * xj[2] + c3[j0 + 1] * xj[3];
+    yj[2] += c3[j0 + 2] * xj[3];
+    yj[0] += ((l0[0] + l0[2]) + (l0[1] + l0[3])) + c0[j0] * xj[0];
+    yj[1] += ((l1[0] + l1[2]) + (l1[1] + l1[3])) + c1[j0] * xj[0] + c1[j0 + 1] * xj[1];
+    yj[2] += ((l2[0] + l2[2]) + (l2[1] + l2[3])) + (c2[j0] * xj[0] + c2[j0 + 1] * xj[1]) +
+             c2[j0 + 2] * xj[2];
+    yj[3] += ((l3[0] + l3[2]) + (l3[1] + l3[3])) +
+             (c3[j0] * xj[0] + c3[j0 + 1] * xj[1] + c3[j0 + 2] * xj[2]) + c3[j0 + 3] * xj[3];
+  }
+  for (int j = j0; j < n; ++j) {  // the last n mod 4 columns
+    const double* column = m + column_offset(j);
+    double dot = 0.0;
+    for (int i = 0; i < j; ++i) {
+      y[i] += column[i] * x[j];
+      dot += column[i] * x[i];
+    }
+    y[j] += dot + column[j] * x[j];
+  }
+}
+
+__attribute__((target("avx2,fma"))) void packed_subtract_outer_avx2(double* m, const double* g,
+                                                                    int n) {
+  for (int j = 0; j < n; ++j) {
+    double* column = m + column_offset(j);
+    const __m256d gj = _mm256_set1_pd(g[j]);
+    int i = 0;
+    for (; i + 4 <= j + 1; i += 4) {
+      _mm256_storeu_pd(column + i, _mm256_fnmadd_pd(_mm256_loadu_pd(g + i), gj,
+                                                    _mm256_loadu_pd(column + i)));
+    }
+    for (; i <= j; ++i) column[i] -= g[i] * g[j];
+  }
+}
+#endif
+
+// The kernels update() uses, chosen once per process from the CPU alone.
+struct UpdateKernels {
+  void (*product)(const double*, const double*, int, double*);
+  void (*subtract_outer)(double*, const double*, int);
+};
+
+const UpdateKernels& update_kernels() {
+#ifdef RECLOOP_HAVE_AVX2_UPDATE
+  static const UpdateKernels kernels =
+      has_avx2_quadratic_form()
+          ? UpdateKernels{packed_symmetric_product_avx2, packed_subtract_outer_avx2}
+          : UpdateKernels{packed_symmetric_product, packed_subtract_outer};
+#else
+  static const UpdateKernels kernels{packed_symmetric_product, packed_subtract_outer};
+#endif
+  return kernels;
 }
 
 }  // namespace
@@ -123,8 +229,30 @@ void DisjointRidge::predict(const Context& context, std::span<Prediction> out) c
   assert(context.feature_dim() == dim_ && out.size() == context.size());
   const std::size_t packed = packed_size();
   Eigen::VectorXd x(dim_);  // one buffer for all candidates
+  // The slot of every candidate first, so that the start of the next
+  // candidate's A^-1 (d(d+1)/2 doubles: 4.2 KB at d = 32, in L3 or memory
+  // for a large catalogue) is on its way while this one's quadratic form is
+  // computed; otherwise the kernel waits on the first lines of every block
+  // until the hardware prefetcher has seen the stream. Beyond 4 KB (d > 32)
+  // the hardware prefetcher keeps up on its own, and prefetching whole 66 KB
+  // blocks (d = 128) would only evict the block in use.
+  constexpr std::size_t kPrefetchBytes = 4096;
+  constexpr std::size_t kLineBytes = 64;
+  std::vector<std::uint32_t> slots(context.size());
+  for (std::size_t a = 0; a < context.size(); ++a) slots[a] = slot(context.items[a]);
+  const std::size_t prefetch_bytes = std::min(packed * sizeof(double), kPrefetchBytes);
+  const auto prefetch = [&](std::size_t a) {
+    if (a >= slots.size() || slots[a] == kNoSlot) return;
+    const char* block =
+        reinterpret_cast<const char*>(A_inv_.data() + std::size_t{slots[a]} * packed);
+    for (std::size_t byte = 0; byte < prefetch_bytes; byte += kLineBytes) {
+      __builtin_prefetch(block + byte);
+    }
+  };
+  prefetch(0);
   for (std::size_t a = 0; a < context.size(); ++a) {
-    const std::uint32_t s = slot(context.items[a]);
+    const std::uint32_t s = slots[a];
+    prefetch(a + 1);
     joint_features(context, static_cast<ActionId>(a), x);
     if (s == kNoSlot) {
       out[a] = {0.0, std::sqrt(x.squaredNorm() / ridge_)};  // prior: A^-1 = I / ridge
@@ -176,14 +304,15 @@ void DisjointRidge::update(ItemId item, const Eigen::Ref<const Eigen::VectorXd>&
 
   // Sherman & Morrison 1950, applied to LinUCB's A_a += x x' (Li et al. 2010,
   // Alg. 1 line 12): (A + x x')^-1 = A^-1 - (A^-1 x)(A^-1 x)' / (1 + x'A^-1 x).
-  packed_symmetric_product(A_inv, x.data(), dim_, k.data());
+  const UpdateKernels& kernels = update_kernels();
+  kernels.product(A_inv, x.data(), dim_, k.data());
   const double denominator = 1.0 + x.dot(k);  // >= 1: A^-1 is positive definite
   // theta = A^-1 b after b += r x (Alg. 1 lines 8 and 13), by the same identity,
   // in recursive least squares form: theta += k (r - x'theta) / (1 + x'k).
   theta += k * ((reward - x.dot(theta)) / denominator);
   b += reward * x;
-  k /= std::sqrt(denominator);
-  packed_subtract_outer(A_inv, k.data(), dim_);
+  k *= 1.0 / std::sqrt(denominator);  // one division, not d (they dominated a d = 32 step)
+  kernels.subtract_outer(A_inv, k.data(), dim_);
   ++updates_[s];
 }
 
@@ -201,6 +330,58 @@ std::optional<DisjointRidge::ArmState> DisjointRidge::state(ItemId item) const {
   arm.theta = Eigen::Map<const Eigen::VectorXd>(theta_.data() + s * d, dim_);
   arm.updates = updates_[s];
   return arm;
+}
+
+void DisjointRidge::save(ModelWriter& out) const {
+  // The item of each slot; slots_ itself is unordered, so it is written as this array.
+  std::vector<std::uint64_t> items(updates_.size());
+  for (const auto& [item, s] : slots_) items[s] = item;
+  out.put_u64(static_cast<std::uint64_t>(dim_));
+  out.put_f64(ridge_);
+  out.put_u64s(items);
+  out.put_doubles(theta_);
+  out.put_doubles(b_);
+  out.put_doubles(A_inv_);
+  out.put_u64s(updates_);
+}
+
+DisjointRidge DisjointRidge::load(ModelReader& in) {
+  const std::uint64_t dim = in.get_u64("ridge dim");
+  const double ridge = in.get_f64("ridge prior precision");
+  if (dim < 1 || dim > kMaxFeatureDim) {
+    throw Error("model data: ridge dim = " + std::to_string(dim) + ", need [1, " +
+                std::to_string(kMaxFeatureDim) + "]");
+  }
+  if (!(std::isfinite(ridge) && ridge > 0.0)) {
+    throw Error("model data: ridge = " + std::to_string(ridge) + ", need > 0");
+  }
+  DisjointRidge model(static_cast<int>(dim), ridge);
+  const std::vector<std::uint64_t> items = in.get_u64s("ridge items");
+  const std::size_t n = items.size();
+  const auto read_doubles = [&](const char* what, std::size_t expected) {
+    std::vector<double> values = in.get_doubles(what);
+    if (values.size() != expected) {
+      throw Error("model data: " + std::string(what) + " has " + std::to_string(values.size()) +
+                  " values, expected " + std::to_string(expected));
+    }
+    return values;
+  };
+  model.theta_ = read_doubles("ridge theta", n * dim);
+  model.b_ = read_doubles("ridge b", n * dim);
+  model.A_inv_ = read_doubles("ridge A inverse", n * model.packed_size());
+  model.updates_ = in.get_u64s("ridge update counts");
+  if (model.updates_.size() != n) {
+    throw Error("model data: ridge update counts has " + std::to_string(model.updates_.size()) +
+                " values, expected " + std::to_string(n));
+  }
+  if (n > kNoSlot) throw Error("model data: too many ridge items");
+  model.slots_.reserve(n);
+  for (std::size_t s = 0; s < n; ++s) {
+    if (!model.slots_.try_emplace(items[s], static_cast<std::uint32_t>(s)).second) {
+      throw Error("model data: ridge item " + std::to_string(items[s]) + " appears twice");
+    }
+  }
+  return model;
 }
 
 }  // namespace recloop

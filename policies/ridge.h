@@ -23,6 +23,9 @@
 
 namespace recloop {
 
+class ModelReader;
+class ModelWriter;
+
 class DisjointRidge {
  public:
   // What the model says about one feature vector x.
@@ -63,6 +66,15 @@ class DisjointRidge {
   std::size_t arm_count() const { return slots_.size(); }
   int dim() const { return dim_; }
   double ridge() const { return ridge_; }
+
+  // Writes dim, ridge and every item's state (core/model_io.h), items in slot
+  // order, i.e. the order of their first update. load() restores the same
+  // slots, so a reloaded model computes bit-identical results, and saving it
+  // again writes identical bytes.
+  void save(ModelWriter& out) const;
+  // Reads what save() wrote. Throws recloop::Error, naming the field, on
+  // truncated or inconsistent data (array sizes, repeated items, bad dim or ridge).
+  static DisjointRidge load(ModelReader& in);
 
  private:
   static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};

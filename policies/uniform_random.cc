@@ -2,6 +2,7 @@
 #include "policies/uniform_random.h"
 
 #include "core/check.h"
+#include "core/model_io.h"
 
 namespace recloop {
 
@@ -18,6 +19,14 @@ void UniformRandom::update(const Interaction& /*interaction*/) { ++version_; }
 
 std::unique_ptr<Policy> UniformRandom::clone() const {
   return std::make_unique<UniformRandom>(*this);
+}
+
+void UniformRandom::save(ModelWriter& out) const { out.put_u64(version_); }
+
+std::unique_ptr<Policy> UniformRandom::load(ModelReader& in) {
+  auto policy = std::make_unique<UniformRandom>();
+  policy->version_ = in.get_u64("uniform model version");
+  return policy;
 }
 
 }  // namespace recloop

@@ -17,6 +17,8 @@
 
 namespace recloop {
 
+class ModelReader;
+
 class UniformRandom final : public Policy {
  public:
   struct Config {
@@ -34,6 +36,10 @@ class UniformRandom final : public Policy {
   std::string_view name() const override { return kName; }
   std::uint64_t model_version() const override { return version_; }
   std::unique_ptr<Policy> clone() const override;
+  // Writes the model version (the config has no fields).
+  void save(ModelWriter& out) const override;
+  // Reads what save() wrote. Throws recloop::Error on truncated data.
+  static std::unique_ptr<Policy> load(ModelReader& in);
 
   const Config& config() const { return config_; }
 

@@ -1,9 +1,33 @@
 set(policies_tests
+  policies/bagging_test.cc
+  policies/bernoulli_thompson_test.cc
+  policies/dynamic_catalog_test.cc
+  policies/epsilon_greedy_ranker_test.cc
   policies/epsilon_greedy_test.cc
   policies/exploration_test.cc
+  policies/gaussian_thompson_test.cc
+  policies/item_means_test.cc
+  policies/lin_ucb_hybrid_test.cc
   policies/lin_ucb_test.cc
+  policies/linear_softmax_test.cc
+  policies/linear_thompson_test.cc
+  policies/logistic_thompson_test.cc
+  policies/model_file_test.cc
+  policies/monte_carlo_pmf_test.cc
+  policies/multi_armed_epsilon_greedy_test.cc
+  policies/off_policy_trainer_test.cc
+  policies/plackett_luce_ranker_test.cc
   policies/policy_contract_test.cc
+  policies/posterior_sampling_test.cc
+  policies/probability_floor_test.cc
+  policies/quadratic_form_test.cc
+  policies/ranker_registry_test.cc
+  policies/ranker_test.cc
   policies/registry_test.cc
   policies/ridge_test.cc
+  policies/softmax_test.cc
+  policies/square_cb_test.cc
+  policies/top_k_ranker_test.cc
+  policies/ucb1_test.cc
   policies/uniform_random_test.cc
 )
