@@ -13,5 +13,9 @@ namespace recloop {
 int run_simulate(const std::vector<std::string>& args);
 int run_evaluate(const std::vector<std::string>& args);
 int run_collect(const std::vector<std::string>& args);
+int run_import(const std::vector<std::string>& args);
+int run_table(const std::vector<std::string>& args);
+int run_policies(const std::vector<std::string>& args);
+int run_train(const std::vector<std::string>& args);
 
 }  // namespace recloop

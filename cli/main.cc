@@ -26,6 +26,14 @@ constexpr Verb kVerbs[] = {
      recloop::run_evaluate},
     {"collect", "run the feedback collector: receive decisions and rewards over ZeroMQ into SQLite",
      recloop::run_collect},
+    {"import", "turn another tool's log (Open Bandit Dataset) into a recloop log",
+     recloop::run_import},
+    {"table", "derive a fixed target policy (item, slot probabilities) from a log's choices",
+     recloop::run_table},
+    {"policies", "list every policy with its settings, defaults, ranges and the paper it follows",
+     recloop::run_policies},
+    {"train", "train a policy from a decision log with importance weighting; save a model file",
+     recloop::run_train},
 };
 
 void print_usage(std::FILE* out) {

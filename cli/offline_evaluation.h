@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Glue shared by `simulate` and `evaluate`: score a target policy on logged
-// interactions with the chosen estimators, and compute its exact value when
+// interactions with the chosen estimators, with the importance-weight
+// diagnostics of evaluation/diagnostics.h, and compute its exact value when
 // the log carries the simulator's truth.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "core/types.h"
+#include "evaluation/diagnostics.h"
 #include "evaluation/estimator.h"
 #include "policies/policy.h"
 
@@ -20,10 +23,32 @@ struct OfflineEvaluation {
   double exact_value = 0.0;    // mean over logged contexts of sum_a pi(a|x) E[r|x,a]
   Estimate naive;              // plain mean of logged rewards: what ignoring the bias gives
   std::vector<std::pair<std::string, Estimate>> estimates;  // by estimator name, in order asked
+  WeightReport weights;               // diagnostics of the importance weights π/μ
+  std::vector<std::string> warnings;  // plain-language, empty when nothing is suspicious
 };
 
-// The reward model DM and DR use is a ridge regression fit on the same log.
-// Throws ConfigError for an unknown estimator name, Error for an empty log.
+// The target's pmf over an interaction's candidates (one entry per candidate).
+// A function of the whole interaction, not just the context, so that a fixed
+// table can answer per slot.
+using TargetPmf = std::function<std::vector<double>(const Interaction&)>;
+
+// Which reward model DM and DR use, fit on the same log:
+//   ridge    ridge regression on the joint (user, item) features
+//   tabular  the mean logged reward per item (for categorical logs)
+enum class RewardModelKind { ridge, tabular };
+
+// Before estimating, every interaction is checked: a logged probability
+// outside (0, 1] or a non-finite reward throws recloop::Error giving the count
+// and naming the first event ids; a target pmf that does not fit its context
+// throws from the target or the estimators, naming the event. Nothing is
+// skipped. Throws ConfigError for an unknown estimator name, Error for an
+// empty log.
+OfflineEvaluation evaluate_offline(const std::vector<Interaction>& log, const TargetPmf& target,
+                                   const std::string& target_name,
+                                   const std::vector<std::string>& estimators, double alpha = 0.05,
+                                   RewardModelKind reward_model = RewardModelKind::ridge);
+
+// The same for a policy: target(i) = policy.probabilities(i.context).
 OfflineEvaluation evaluate_offline(const std::vector<Interaction>& log, const Policy& target,
                                    const std::vector<std::string>& estimators, double alpha = 0.05);
 

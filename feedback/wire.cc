@@ -141,6 +141,7 @@ Frames encode_decision(const LoggedDecision& logged) {
   put(payload, static_cast<std::int64_t>(logged.timestamp_us));
   put_doubles(payload, d.pmf);
   put_doubles(payload, logged.truth);
+  put(payload, static_cast<std::uint32_t>(d.slot));
   payload.append(context);
   return {std::string(kDecisionTag), d.event_id, std::move(payload)};
 }
@@ -167,12 +168,14 @@ Frames encode_interaction(const Interaction& interaction) {
   put(payload, interaction.probability);
   put(payload, interaction.reward);
   put_doubles(payload, interaction.truth);
+  put(payload, static_cast<std::uint32_t>(interaction.slot));
   payload.append(context);
   return {std::string(kInteractionTag), std::move(payload)};
 }
 
 std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> parts) {
-  if (parts.size() != 3 || parts[0] != kDecisionTag || !is_event_id(parts[1]) ||
+  const bool v1 = parts.size() == 3 && parts[0] == kDecisionTagV1;
+  if (parts.size() != 3 || (parts[0] != kDecisionTag && !v1) || !is_event_id(parts[1]) ||
       parts[2].size() > kMaxPayloadBytes) {
     return std::nullopt;
   }
@@ -187,22 +190,28 @@ std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> 
   logged.timestamp_us = reader.read<std::int64_t>();
   d.pmf = reader.read_doubles();
   logged.truth = reader.read_doubles();
+  d.slot = v1 ? 0 : reader.read<std::uint32_t>();
   if (!reader.ok() || !is_clean_text(policy, kMaxPolicyBytes)) return std::nullopt;
   auto context = decode_context(reader.rest());
   if (!context) return std::nullopt;
   logged.context = std::move(*context);
 
   const std::size_t n = logged.context.size();
-  if (d.pmf.size() != n || d.action >= n || d.item != logged.context.items[d.action]) {
+  // Version 1 always carried the pmf; version 2 may leave it empty.
+  const bool has_pmf = v1 || !d.pmf.empty();
+  if ((has_pmf && d.pmf.size() != n) || d.action >= n || d.item != logged.context.items[d.action]) {
     return std::nullopt;
   }
-  double total = 0.0;
-  for (double p : d.pmf) {
-    if (!(p >= 0.0 && p <= 1.0)) return std::nullopt;
-    total += p;
+  if (!is_probability(d.probability)) return std::nullopt;
+  if (has_pmf) {
+    double total = 0.0;
+    for (double p : d.pmf) {
+      if (!(p >= 0.0 && p <= 1.0)) return std::nullopt;
+      total += p;
+    }
+    if (!(std::abs(total - 1.0) <= kPmfSumTolerance)) return std::nullopt;
+    if (d.probability != d.pmf[d.action]) return std::nullopt;
   }
-  if (!(std::abs(total - 1.0) <= kPmfSumTolerance)) return std::nullopt;
-  if (!is_probability(d.probability) || d.probability != d.pmf[d.action]) return std::nullopt;
   if (!(logged.truth.empty() || logged.truth.size() == n) || !all_finite(logged.truth)) {
     return std::nullopt;
   }
@@ -227,7 +236,9 @@ std::optional<Ack> decode_ack(std::span<const std::string_view> parts) {
 }
 
 std::optional<Interaction> decode_interaction(std::span<const std::string_view> parts) {
-  if (parts.size() != 2 || parts[0] != kInteractionTag || parts[1].size() > kMaxPayloadBytes) {
+  const bool v1 = parts.size() == 2 && parts[0] == kInteractionTagV1;
+  if (parts.size() != 2 || (parts[0] != kInteractionTag && !v1) ||
+      parts[1].size() > kMaxPayloadBytes) {
     return std::nullopt;
   }
   Interaction interaction;
@@ -238,6 +249,7 @@ std::optional<Interaction> decode_interaction(std::span<const std::string_view> 
   interaction.probability = reader.read<double>();
   interaction.reward = reader.read<double>();
   interaction.truth = reader.read_doubles();
+  interaction.slot = v1 ? 0 : reader.read<std::uint32_t>();
   if (!reader.ok() || !is_event_id(event_id) || !is_clean_text(policy, kMaxPolicyBytes)) {
     return std::nullopt;
   }

@@ -4,12 +4,12 @@
 // peers reject each other's frames instead of misreading them.
 //
 //   client -> collector (DEALER -> ROUTER; the ROUTER prepends the peer's routing id)
-//     decision     ["dec1", event_id, payload]
+//     decision     ["dec2", event_id, payload]
 //     reward       ["rew1", event_id, reward, timestamp_us]
 //   collector -> client, once the event is committed to the log (duplicates too)
 //     ack          ["ack1", "dec" | "rew", event_id]
 //   collector -> learners (PUSH -> PULL), each interaction once, when first joined
-//     interaction  ["int1", payload]
+//     interaction  ["int2", payload]
 //
 // Numbers in reward frames travel as text (std::to_chars: shortest exact
 // round-trip form, readable in a capture); reward must be finite, timestamp_us
@@ -19,16 +19,23 @@
 //
 //   decision payload:     str policy, u64 model_version, u32 action, u64 item,
 //                         f64 probability, i64 timestamp_us, f64s pmf,
-//                         f64s truth, context
+//                         f64s truth, u32 slot, context
 //   interaction payload:  str event_id, str policy, u32 action, f64 probability,
-//                         f64 reward, f64s truth, context
+//                         f64 reward, f64s truth, u32 slot, context
+//
+// Version 2 added the ranking slot (the u32 before the context) and allows an
+// empty pmf. Decoders still accept version 1 frames ("dec1", "int1": the same
+// layouts without the slot, pmf always present) and read them as slot 0;
+// encoders write version 2 only.
 //
 // Decoders return std::nullopt for anything malformed (unknown tag, wrong part
 // count, bad number, oversized or inconsistent field): bad frames are expected
-// input. A decoded decision satisfies the probability contract: pmf has one
-// entry in [0, 1] per candidate and sums to 1 within 1e-6, action <
-// candidates, item is the chosen candidate's id, probability == pmf[action] in
-// (0, 1], and truth is empty or one finite value per candidate.
+// input. A decoded decision satisfies the probability contract: action <
+// candidates, item is the chosen candidate's id, probability is in (0, 1], and
+// the pmf is either empty (only the chosen action's probability is known, as
+// in imported logs) or has one entry in [0, 1] per candidate, sums to 1 within
+// 1e-6 and has pmf[action] == probability; truth is empty or one finite value
+// per candidate.
 #pragma once
 
 #include "core/types.h"
@@ -43,10 +50,12 @@
 
 namespace recloop {
 
-inline constexpr std::string_view kDecisionTag = "dec1";
+inline constexpr std::string_view kDecisionTag = "dec2";
+inline constexpr std::string_view kDecisionTagV1 = "dec1";  // decoded, never encoded
 inline constexpr std::string_view kRewardTag = "rew1";
 inline constexpr std::string_view kAckTag = "ack1";
-inline constexpr std::string_view kInteractionTag = "int1";
+inline constexpr std::string_view kInteractionTag = "int2";
+inline constexpr std::string_view kInteractionTagV1 = "int1";  // decoded, never encoded
 // Second part of an ack: which kind of event it acknowledges.
 inline constexpr std::string_view kAckDecision = "dec";
 inline constexpr std::string_view kAckReward = "rew";

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -19,7 +20,18 @@ namespace recloop {
 namespace {
 
 // The layout this build reads and writes; logging/schema.sql inserts it.
-constexpr std::int64_t kSchemaVersion = 1;
+constexpr std::int64_t kSchemaVersion = 2;
+
+// Version 1 -> 2: decisions gain the ranking slot (0 for every old decision,
+// which were all single-slot) and the interactions view shows it.
+constexpr std::string_view kMigrateFrom1 =
+    "ALTER TABLE decisions ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;"
+    "DROP VIEW IF EXISTS interactions;"
+    "CREATE VIEW interactions AS"
+    "  SELECT d.seq, d.event_id, d.policy, d.action, d.item, d.slot, d.probability, r.reward"
+    "  FROM decisions AS d JOIN rewards AS r ON r.event_id = d.event_id"
+    "  ORDER BY d.seq;"
+    "UPDATE schema_version SET version = 2;";
 
 // How long a writer waits for another connection's lock before failing.
 constexpr int kBusyTimeoutMs = 5000;
@@ -29,7 +41,7 @@ constexpr std::int64_t kMmapBytes = std::int64_t{1} << 30;
 
 // Columns read by both join lookups and for_each, in this order.
 constexpr std::string_view kDecisionColumns =
-    "d.event_id, d.policy, d.action, d.probability, d.context, d.truth";
+    "d.event_id, d.policy, d.action, d.probability, d.context, d.truth, d.slot";
 
 std::string read_statement(bool with_policy) {
   std::string sql = "SELECT ";
@@ -83,6 +95,11 @@ void open_schema(SqliteDatabase& db) {
       StatementReset reset(read);
       if (read.step()) version = read.column_int64(0);
     }
+    if (version == 1) {
+      // Migrated inside the IMMEDIATE transaction: all of it or none of it.
+      db.exec(std::string(kMigrateFrom1), "cannot migrate the log from schema version 1");
+      version = 2;
+    }
     if (version != kSchemaVersion) {
       throw Error("event log '" + db.path() + "': schema version " +
                   (version ? std::to_string(*version) : std::string("(none)")) +
@@ -102,7 +119,12 @@ void check_decision(const LoggedDecision& logged) {
   const std::size_t n = logged.context.size();
   RECLOOP_CHECK(!d.event_id.empty(), "a decision needs an event id");
   RECLOOP_CHECK(d.action < n, "event '" + d.event_id + "': action out of range");
-  RECLOOP_CHECK(d.pmf.size() == n, "event '" + d.event_id + "': pmf size differs from candidates");
+  // An empty pmf means only the chosen action's probability is known (an
+  // imported log); a pmf that is present must be the one the action came from.
+  RECLOOP_CHECK(d.pmf.empty() || d.pmf.size() == n,
+                "event '" + d.event_id + "': pmf size differs from candidates");
+  RECLOOP_CHECK(d.pmf.empty() || d.action >= n || d.pmf[d.action] == d.probability,
+                "event '" + d.event_id + "': probability differs from pmf[action]");
   RECLOOP_CHECK(logged.truth.empty() || logged.truth.size() == n,
                 "event '" + d.event_id + "': truth size differs from candidates");
   RECLOOP_CHECK(d.probability > 0.0 && d.probability <= 1.0,
@@ -118,6 +140,7 @@ Interaction join(const LoggedDecision& logged, double reward) {
   interaction.reward = reward;
   interaction.truth = logged.truth;
   interaction.policy = logged.decision.policy;
+  interaction.slot = logged.decision.slot;
   return interaction;
 }
 
@@ -130,7 +153,7 @@ struct EventLog::Impl {
         db,
         "INSERT OR IGNORE INTO decisions (event_id, timestamp_us, policy, "
         "model_version, action, item, probability, n_candidates, pmf, "
-        "context, truth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        "context, truth, slot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     insert_reward.emplace(db,
                           "INSERT OR IGNORE INTO rewards (event_id, reward, timestamp_us, "
                           "received_seq) VALUES (?1, ?2, ?3, ?4)");
@@ -182,6 +205,9 @@ struct EventLog::Impl {
     if (!(out.probability > 0.0 && out.probability <= 1.0)) {
       throw corrupt(out.event_id, "probability");
     }
+    const std::int64_t slot = statement.column_int64(6);
+    if (slot < 0 || slot > std::int64_t{std::numeric_limits<std::uint32_t>::max()}) throw corrupt(out.event_id, "slot");
+    out.slot = static_cast<std::uint32_t>(slot);
     if (reward_column >= 0) out.reward = statement.column_double(reward_column);
   }
 
@@ -252,6 +278,7 @@ EventLog::WriteResult EventLog::write(const std::vector<LoggedDecision>& decisio
           truth = encode_doubles(logged.truth);
           insert.bind_blob(11, truth);
         }
+        insert.bind(12, static_cast<std::int64_t>(d.slot));
         insert.step();
       }
       const bool is_new = impl.db.changes() == 1;
@@ -334,7 +361,7 @@ void EventLog::for_each(const std::function<void(const Interaction&)>& fn,
 
   Interaction interaction;
   while (statement->step()) {
-    impl.read_row(*statement, interaction, 6);
+    impl.read_row(*statement, interaction, 7);
     fn(interaction);
   }
 }

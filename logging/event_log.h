@@ -20,7 +20,9 @@ namespace recloop {
 class EventLog {
  public:
   // Opens or creates `path` (":memory:" in tests). Throws recloop::Error naming
-  // the path on failure, or if the file holds an unknown schema version.
+  // the path on failure, or if the file holds an unknown schema version. A
+  // version 1 file (before rankings had slots) is migrated to version 2 in
+  // place, in one transaction; its decisions read back with slot 0.
   explicit EventLog(const std::string& path);
   ~EventLog();
   EventLog(const EventLog&) = delete;
@@ -35,7 +37,10 @@ class EventLog {
     std::vector<Interaction> joined;
   };
 
-  // Stores a batch in one transaction, durable on return. Idempotent per event
+  // Stores a batch in one transaction, durable on return. A decision's pmf is
+  // either empty (only the chosen action's probability is known, as in
+  // imported logs) or one entry per candidate with pmf[action] == probability;
+  // anything else throws std::logic_error and stores nothing. Idempotent per event
   // id: a repeated decision or reward changes nothing. A reward that arrives
   // before its decision is kept and joined when the decision comes.
   WriteResult write(const std::vector<LoggedDecision>& decisions, const std::vector<Reward>& rewards);

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- recloop event log, schema version 1. This file is compiled into
+-- recloop event log, schema version 2. This file is compiled into
 -- recloop_logging and run once when a log file is created; it is also the
 -- reference for anyone reading a log with the plain `sqlite3` shell, e.g.
 --   sqlite3 run.db 'SELECT policy, COUNT(*), AVG(reward) FROM interactions GROUP BY policy'
@@ -9,7 +9,11 @@
 -- as SQLite's signed INTEGER with the same bits: ids >= 2^63 read as negative.
 --
 -- schema_version: one row.
---   version        INTEGER  layout of this file; a reader refuses any other value
+--   version        INTEGER  layout of this file; a reader refuses any other value.
+--                           Version 1 files (no `slot` column) are migrated in place
+--                           when opened: logging/event_log.cc runs
+--                             ALTER TABLE decisions ADD COLUMN slot INTEGER NOT NULL DEFAULT 0
+--                           recreates the interactions view and sets version = 2.
 --
 -- decisions: one row per decision, written when the collector first receives it.
 --   seq            INTEGER  arrival order (1, 2, ...): for_each() reads in this order
@@ -22,10 +26,14 @@
 --   item           INTEGER  catalogue id of the chosen candidate
 --   probability    REAL     P(action | context) under the deciding policy, in (0, 1]
 --   n_candidates   INTEGER  number of candidates offered
---   pmf            BLOB     the whole distribution: n_candidates doubles summing to 1
+--   pmf            BLOB     the whole distribution: n_candidates doubles summing to 1, with
+--                           pmf[action] = probability; or empty (zero bytes) when only the
+--                           chosen action's probability is known (imported logs)
 --   context        BLOB     user features, one feature column per candidate, item ids
 --   truth          BLOB     E[reward | context, a] for every candidate when a simulator
 --                           made the request (n_candidates doubles); NULL for live traffic
+--   slot           INTEGER  position of the chosen item in a ranking: 0 = first (or only)
+--                           slot (since version 2)
 --
 -- rewards: one row per rewarded event id; may arrive before its decision.
 --   event_id       TEXT     the decision this reward is for
@@ -34,12 +42,12 @@
 --   received_seq   INTEGER  arrival order of rewards (1, 2, ...; gaps are possible)
 --
 -- interactions (view): decisions that have a reward, in decision order.
---   seq, event_id, policy, action, item, probability, reward
+--   seq, event_id, policy, action, item, slot, probability, reward
 
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
 );
-INSERT INTO schema_version (version) VALUES (1);
+INSERT INTO schema_version (version) VALUES (2);
 
 CREATE TABLE decisions (
   seq           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -53,7 +61,8 @@ CREATE TABLE decisions (
   n_candidates  INTEGER NOT NULL,
   pmf           BLOB    NOT NULL,
   context       BLOB    NOT NULL,
-  truth         BLOB
+  truth         BLOB,
+  slot          INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE rewards (
@@ -64,6 +73,6 @@ CREATE TABLE rewards (
 ) WITHOUT ROWID;
 
 CREATE VIEW interactions AS
-  SELECT d.seq, d.event_id, d.policy, d.action, d.item, d.probability, r.reward
+  SELECT d.seq, d.event_id, d.policy, d.action, d.item, d.slot, d.probability, r.reward
   FROM decisions AS d JOIN rewards AS r ON r.event_id = d.event_id
   ORDER BY d.seq;

@@ -3,5 +3,7 @@ set(cli_tests
   cli/simulate_command_test.cc
   cli/evaluate_command_test.cc
   cli/json_writer_test.cc
+  cli/obd_evaluation_test.cc
   cli/offline_evaluation_test.cc
+  cli/train_command_test.cc
 )

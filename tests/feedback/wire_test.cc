@@ -97,8 +97,8 @@ TEST_CASE("frames with another version tag are rejected", "[feedback]") {
   Frames decision = encode_decision(sample_decision("e1"));
   Frames reward = encode_reward(Reward{"e1", 1.0, 5});
   Frames ack = encode_ack(EventKind::reward, "e1");
-  const std::string tag = GENERATE(std::string("dec2"), std::string("rew0"), std::string("ack2"),
-                                   std::string("int2"), std::string(""), std::string("DEC1"));
+  const std::string tag = GENERATE(std::string("dec3"), std::string("rew0"), std::string("ack2"),
+                                   std::string("int3"), std::string(""), std::string("DEC1"));
   decision[0] = reward[0] = ack[0] = tag;
   CHECK_FALSE(decode_decision_frames(decision).has_value());
   CHECK_FALSE(decode_reward(views(reward)).has_value());
@@ -211,4 +211,63 @@ TEST_CASE("forged lengths are rejected without allocating them", "[feedback]") {
   SECTION("reward text over the limit") {
     REQUIRE_FALSE(decode_reward_text(std::string(kMaxNumberBytes, '1') + ".5", "1").has_value());
   }
+}
+
+TEST_CASE("the ranking slot survives the wire for decisions and interactions", "[feedback]") {
+  LoggedDecision sent = sample_decision("e-slot", "ranker", 4, 2);
+  sent.decision.slot = 2;
+  const auto decision = decode_decision_frames(encode_decision(sent));
+  REQUIRE(decision.has_value());
+  CHECK(decision->decision.slot == 2);
+  Interaction interaction{"e-slot", sent.context, 1, 0.25, 1.0, {}, "ranker"};
+  interaction.slot = 7;
+  const auto received = decode_interaction(views(encode_interaction(interaction)));
+  REQUIRE(received.has_value());
+  CHECK(received->slot == 7);
+}
+
+TEST_CASE("a decision with an empty pmf keeps only its probability", "[feedback]") {
+  LoggedDecision sent = sample_decision("e-imported", "obd_random", 4, 1);
+  sent.decision.pmf.clear();
+  sent.decision.probability = 0.03;
+  const auto received = decode_decision_frames(encode_decision(sent));
+  REQUIRE(received.has_value());
+  CHECK(received->decision.pmf.empty());
+  CHECK(received->decision.probability == 0.03);
+  sent.decision.probability = 0.0;  // the chosen action's probability is still required
+  CHECK_FALSE(decode_decision_frames(encode_decision(sent)).has_value());
+}
+
+TEST_CASE("version 1 frames still decode, with slot 0", "[feedback]") {
+  // A version 1 payload is the version 2 one without the u32 slot before the
+  // context; with one feature-free user and no truth the slot's offset is known.
+  LoggedDecision sent = sample_decision("e-old", "uniform", 3, 1);
+  sent.truth.clear();
+  Frames frames = encode_decision(sent);
+  const std::size_t slot_offset = 4 + sent.decision.policy.size() + 36 + 4 + 8 * 3 + 4;
+  frames[2].erase(slot_offset, 4);
+  frames[0] = std::string(kDecisionTagV1);
+  const auto decision = decode_decision_frames(frames);
+  REQUIRE(decision.has_value());
+  CHECK(decision->decision.slot == 0);
+  CHECK(decision->context.items == sent.context.items);
+  CHECK(decision->decision.pmf == sent.decision.pmf);
+  // Version 1 always carried a pmf: an empty one is malformed there.
+  LoggedDecision no_pmf = sent;
+  no_pmf.decision.pmf.clear();
+  Frames old_no_pmf = encode_decision(no_pmf);
+  old_no_pmf[2].erase(4 + sent.decision.policy.size() + 36 + 4 + 4, 4);
+  old_no_pmf[0] = std::string(kDecisionTagV1);
+  CHECK_FALSE(decode_decision_frames(old_no_pmf).has_value());
+
+  Interaction interaction{"e-old", sent.context, 1, 0.5, 1.0, {}, "p"};
+  interaction.slot = 4;
+  Frames int_frames = encode_interaction(interaction);
+  // event id (4 + 5), policy (4 + 1), action, probability, reward (4 + 8 + 8), truth count 4
+  int_frames[1].erase(4 + 5 + 4 + 1 + 20 + 4, 4);
+  int_frames[0] = std::string(kInteractionTagV1);
+  const auto old_interaction = decode_interaction(views(int_frames));
+  REQUIRE(old_interaction.has_value());
+  CHECK(old_interaction->slot == 0);
+  CHECK(old_interaction->reward == 1.0);
 }

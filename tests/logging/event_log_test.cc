@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -162,6 +163,11 @@ TEST_CASE("a decision that breaks the probability contract is refused", "[loggin
   SECTION("pmf of the wrong length") { logged.decision.pmf.pop_back(); }
   SECTION("action out of range") { logged.decision.action = 99; }
   SECTION("zero probability") { logged.decision.probability = 0.0; }
+  SECTION("probability other than pmf[action]") { logged.decision.probability = 0.5; }
+  SECTION("zero probability without a pmf") {
+    logged.decision.pmf.clear();
+    logged.decision.probability = 0.0;
+  }
   REQUIRE_THROWS_AS(log.write({sample_decision("good"), logged}, {}), std::logic_error);
   REQUIRE(log.decision_count() == 0);
 }
@@ -196,7 +202,7 @@ TEST_CASE("a log file is plain SQLite in WAL mode with an interactions view",
   REQUIRE(query_int(path, "SELECT COUNT(*) FROM interactions") == 2);
   REQUIRE(query_int(path, "SELECT SUM(reward) FROM interactions") == 1);
   REQUIRE(query_int(path, "SELECT COUNT(*) FROM decisions WHERE truth IS NOT NULL") == 3);
-  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 1);
+  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 2);
   REQUIRE(query_int(path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1);
 }
 
@@ -214,7 +220,7 @@ TEST_CASE("a file with another schema version is rejected naming the path and ve
     INFO(message);
     CHECK(message.find(path) != std::string::npos);
     CHECK(message.find("version 7") != std::string::npos);
-    CHECK(message.find("version 1") != std::string::npos);
+    CHECK(message.find("version 2") != std::string::npos);
   }
 }
 
@@ -244,4 +250,62 @@ TEST_CASE("a corrupt context blob is reported with its event id", "[logging][int
   REQUIRE_THROWS_WITH(log.for_each([](const Interaction&) {}), Catch::Contains("broken-42"));
   // The statement was reset: the log stays usable.
   REQUIRE(log.decision_count() == 2);
+}
+
+TEST_CASE("the ranking slot of a decision is stored and read back", "[logging]") {
+  EventLog log(":memory:");
+  LoggedDecision first = sample_decision("s0");
+  LoggedDecision third = sample_decision("s2");
+  third.decision.slot = 2;
+  const auto result = log.write({first, third}, {sample_reward("s0"), sample_reward("s2")});
+  REQUIRE(result.joined.size() == 2);
+  CHECK(result.joined[1].slot == 2);
+  std::vector<std::uint32_t> slots;
+  log.for_each([&](const Interaction& i) { slots.push_back(i.slot); });
+  REQUIRE(slots == std::vector<std::uint32_t>{0, 2});
+}
+
+TEST_CASE("a decision without a pmf is stored with only its probability", "[logging]") {
+  EventLog log(":memory:");
+  LoggedDecision imported = sample_decision("imported");
+  imported.decision.pmf.clear();
+  imported.decision.probability = 0.0294;
+  REQUIRE(log.append(imported));
+  log.record(sample_reward("imported", 1.0));
+  std::vector<double> probabilities;
+  log.for_each([&](const Interaction& i) { probabilities.push_back(i.probability); });
+  REQUIRE(probabilities == std::vector<double>{0.0294});
+}
+
+TEST_CASE("a version 1 log is migrated in place and continues", "[logging][integration]") {
+  TempDir dir;
+  const std::string path = dir.file("v1.db");
+  {
+    EventLog log(path);
+    log.write({sample_decision("1"), sample_decision("2")}, {sample_reward("1")});
+  }
+  // Turn the file back into the version 1 layout: no slot column, old view.
+  run_sql(path,
+          "DROP VIEW interactions;"
+          "ALTER TABLE decisions DROP COLUMN slot;"
+          "CREATE VIEW interactions AS SELECT d.seq, d.event_id, d.policy, d.action, d.item, "
+          "d.probability, r.reward FROM decisions AS d JOIN rewards AS r "
+          "ON r.event_id = d.event_id ORDER BY d.seq;"
+          "UPDATE schema_version SET version = 1;");
+  REQUIRE(query_int(path, "SELECT COUNT(*) FROM pragma_table_info('decisions') "
+                          "WHERE name = 'slot'") == 0);
+  {
+    EventLog log(path);
+    REQUIRE_FALSE(log.append(sample_decision("1")));
+    LoggedDecision ranked = sample_decision("3");
+    ranked.decision.slot = 1;
+    log.write({ranked}, {sample_reward("2"), sample_reward("3")});
+    std::vector<std::uint32_t> slots;
+    log.for_each([&](const Interaction& i) { slots.push_back(i.slot); });
+    REQUIRE(slots == std::vector<std::uint32_t>{0, 0, 1});
+  }
+  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 2);
+  REQUIRE(query_int(path, "SELECT SUM(slot) FROM interactions") == 1);
+  EventLog reopened(path);  // a migrated file opens as version 2 without further change
+  REQUIRE(reopened.interaction_count() == 3);
 }

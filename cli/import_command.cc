@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// recloop import FORMAT SOURCE --out LOG: other tools' logs into a recloop log.
+#include <cstdio>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "logging/event_log.h"
+#include "logging/imported_log.h"
+#include "logging/obd_import.h"
+
+namespace po = boost::program_options;
+
+namespace recloop {
+
+int run_import(const std::vector<std::string>& args) {
+  po::options_description options(
+      "recloop import FORMAT SOURCE --out LOG [options]\n\n"
+      "Turns another tool's log into a recloop decision log (imported decisions keep\n"
+      "only the chosen action's probability). FORMAT is:\n"
+      "  obd DIR    Open Bandit Dataset: DIR is one campaign folder (e.g.\n"
+      "             data/obd/random/men) or the root holding POLICY/CAMPAIGN folders;\n"
+      "             mapping in logging/obd_import.h\n\n"
+      "Importing into an existing log adds the events it does not hold yet.\n\n"
+      "options");
+  std::string format, source, out_path, campaign, policy;
+  options.add_options()
+      ("help,h", "show this help")
+      ("out", po::value(&out_path), "recloop log (SQLite) to write; created if missing")
+      ("campaign", po::value(&campaign), "obd: only this campaign (men, women, all)")
+      ("policy", po::value(&policy), "obd: only this logging policy (random, bts)");
+  po::options_description hidden;
+  hidden.add_options()("format", po::value(&format))("source", po::value(&source));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("format", 1).add("source", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << options << "\n";
+    return 0;
+  }
+  if (format.empty() || source.empty()) throw ConfigError("usage: recloop import FORMAT SOURCE --out LOG");
+  if (out_path.empty()) throw ConfigError("--out LOG is required");
+
+  if (format == "obd") {
+    const auto folders = find_obd_folders(source, policy, campaign);
+    EventLog log(out_path);
+    for (const auto& folder : folders) {
+      const ImportedLog imported = read_obd(folder);
+      const std::size_t fresh = write_imported(log, imported);
+      std::printf("%s: %zu decisions of policy obd_%s, campaign %s (%zu new) -> %s\n",
+                  folder.path.c_str(), imported.decisions.size(), folder.policy.c_str(),
+                  folder.campaign.c_str(), fresh, out_path.c_str());
+    }
+    return 0;
+  }
+  throw ConfigError("unknown format '" + format + "' (known: obd)");
+}
+
+}  // namespace recloop
