@@ -58,7 +58,7 @@ int run_evaluate(const std::vector<std::string>& args) {
       "estimates.\n\n"
       "options");
   std::string log_path, target_spec, logging_policy, scenario_path, reward_model = "ridge";
-  std::string estimator_list = "ips,snips,dm,dr";
+  std::string estimator_list = "ips,snips,dm,dr,dr_cross_fit";
   std::vector<std::string> overrides;
   double train_fraction = 0.5;
   options.add_options()

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "evaluation/naive.h"
 #include "evaluation/registry.h"
+#include "evaluation/cross_fit.h"
 #include "evaluation/ridge_reward_model.h"
 #include "evaluation/tabular_reward_model.h"
 #include "evaluation/true_value.h"
@@ -65,7 +66,23 @@ OfflineEvaluation evaluate_offline(const std::vector<Interaction>& log, const Ta
   const auto model = fit_reward_model(log, reward_model);
 
   std::vector<std::unique_ptr<Estimator>> estimators;
-  for (const auto& name : estimator_names) estimators.push_back(make_estimator(name, model));
+  for (const auto& name : estimator_names) {
+    if (name == "dr_cross_fit") {
+      // DR with a reward model fit on the rows it scores is biased toward DM
+      // (the model partly memorises those rewards); K-fold cross-fitting
+      // (Chernozhukov et al. 2018) predicts each row with a model that never saw it.
+      const RewardModelFitter fitter = [&](std::span<const Interaction* const> rows) {
+        std::vector<Interaction> fold;
+        fold.reserve(rows.size());
+        for (const Interaction* row : rows) fold.push_back(*row);
+        return fit_reward_model(fold, reward_model);
+      };
+      estimators.push_back(std::make_unique<CrossFitDoublyRobustEstimator>(
+          std::make_shared<const CrossFitRewardModel>(CrossFitRewardModel::Config{}, fitter, log)));
+    } else {
+      estimators.push_back(make_estimator(name, model));
+    }
+  }
   NaiveEstimator naive;
   WeightDiagnostics diagnostics;
 
