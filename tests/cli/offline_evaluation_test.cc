@@ -25,7 +25,7 @@ std::vector<Interaction> make_log(LinearClickWorld& world, Policy& logger, int n
   for (int t = 0; t < n; ++t) {
     Interaction i;
     i.context = world.next_context(rng);
-    i.event_id = "e" + std::to_string(t);
+    i.event_id = 'e' + std::to_string(t);
     const Decision d = logger.choose(i.context, i.event_id, seed);
     i.action = d.action;
     i.probability = d.probability;

@@ -86,7 +86,7 @@ std::vector<SlateInteraction> draw(ClickModel model, const PlackettLuce& logger,
   for (int i = 0; i < n; ++i) {
     const Ranking& r = rankings[sample_index(pmf, uniform01(rng))];
     SlateInteraction s;
-    s.event_id = "s" + std::to_string(i);
+    s.event_id = 's' + std::to_string(i);
     bool clicked = false;
     for (int k = 0; k < kSlots; ++k) {
       SlateSlot slot;
