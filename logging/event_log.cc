@@ -9,10 +9,12 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -62,9 +64,23 @@ void open_schema(SqliteDatabase& db) {
   // process) when COMMIT returns; only a power loss can drop the last commits.
   // Readers in other processes never block the writer.
   {
-    SqliteStatement journal(db, "PRAGMA journal_mode=WAL");
-    StatementReset reset(journal);
-    const std::string mode = journal.step() ? std::string(journal.column_text(0)) : "";
+    // Switching a new file to WAL needs a moment's exclusive access and does
+    // not wait on the busy handler: when another process is creating the same
+    // file (a collector and a reader starting together) it fails with "database
+    // is locked" or reports the old mode. Retry for up to the busy timeout.
+    std::string mode;
+    for (int waited_ms = 0;; waited_ms += 10) {
+      try {
+        SqliteStatement journal(db, "PRAGMA journal_mode=WAL");
+        StatementReset reset(journal);
+        mode = journal.step() ? std::string(journal.column_text(0)) : "";
+      } catch (const Error&) {
+        if (waited_ms >= kBusyTimeoutMs) throw;  // still locked: report SQLite's message
+        mode.clear();
+      }
+      if (mode == "wal" || mode == "memory" || waited_ms >= kBusyTimeoutMs) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     if (mode != "wal" && mode != "memory") {
       throw Error("event log '" + db.path() + "': cannot switch to WAL mode (journal mode is '" +
                   mode + "')");
