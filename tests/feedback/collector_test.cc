@@ -278,6 +278,39 @@ TEST_CASE("malformed frames are counted and never acknowledged", "[feedback][int
   CHECK(stats.rewards == 1);
 }
 
+TEST_CASE("a version 1 decision frame is stored and acknowledged", "[feedback][integration]") {
+  // Clients built before the slot field send "dec1"; the decoder reads them as
+  // slot 0 and the collector must route them like "dec2", not reject them.
+  TempDir dir;
+  zmq::context_t zmq;
+  RunningCollector running(zmq, options("inproc://old-client", dir.file("log.db")));
+  zmq::socket_t dealer(zmq, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.connect("inproc://old-client");
+  LoggedDecision sent = sample_decision("e-old", "uniform", 3, 1);
+  sent.truth.clear();
+  Frames frames = encode_decision(sent);
+  // The version 1 payload lacks the u32 slot before the context (layout in feedback/wire.h).
+  frames[2].erase(4 + sent.decision.policy.size() + 36 + 4 + 8 * 3 + 4, 4);
+  frames[0] = std::string(kDecisionTagV1);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    dealer.send(zmq::buffer(frames[i]),
+                i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  }
+  std::vector<zmq::message_t> parts;
+  zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLIN, 0};
+  REQUIRE(zmq::poll(&item, 1, std::chrono::milliseconds(kFlushTimeoutMs)) == 1);
+  do {
+    parts.emplace_back();
+    REQUIRE(dealer.recv(parts.back()));
+  } while (parts.back().more());
+  REQUIRE(parts.size() == 3);
+  CHECK(parts[2].to_string() == "e-old");
+  const CollectorStats stats = running.finish();
+  CHECK(stats.decisions == 1);
+  CHECK(stats.rejected_frames == 0);
+}
+
 TEST_CASE("a collector that cannot bind names the endpoint", "[feedback][integration]") {
   TempDir dir;
   zmq::context_t zmq;
