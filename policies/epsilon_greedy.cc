@@ -66,9 +66,7 @@ void EpsilonGreedy::update(const Interaction& interaction) {
                 "epsilon_greedy: interaction has feature_dim " +
                     std::to_string(context.feature_dim()) + ", policy expects " +
                     std::to_string(feature_dim()));
-  Eigen::VectorXd x(feature_dim());
-  joint_features(context, interaction.action, x);
-  model_.update(context.items[interaction.action], x, interaction.reward);
+  model_.update(context, interaction.action, interaction.reward);
   ++version_;
 }
 
@@ -88,11 +86,7 @@ std::unique_ptr<Policy> EpsilonGreedy::load(ModelReader& in) {
   config.epsilon = in.get_f64("epsilon_greedy epsilon");
   config.ridge = in.get_f64("epsilon_greedy ridge");
   const std::uint64_t version = in.get_u64("epsilon_greedy model version");
-  DisjointRidge model = DisjointRidge::load(in);
-  if (model.ridge() != config.ridge) {
-    throw Error("model data: epsilon_greedy ridge = " + std::to_string(config.ridge) +
-                " but its model was saved with ridge = " + std::to_string(model.ridge()));
-  }
+  DisjointRidge model = DisjointRidge::load(in, config.ridge, "epsilon_greedy");
   std::unique_ptr<EpsilonGreedy> policy;
   try {
     policy = std::make_unique<EpsilonGreedy>(config, model.dim());
@@ -116,11 +110,7 @@ void EpsilonGreedy::learn(const Context& context, std::span<const double> target
   RECLOOP_CHECK(context.feature_dim() == feature_dim(),
                 "epsilon_greedy: context has feature_dim " + std::to_string(context.feature_dim()) +
                     ", policy expects " + std::to_string(feature_dim()));
-  Eigen::VectorXd x(feature_dim());
-  for (std::size_t a = 0; a < context.size(); ++a) {
-    joint_features(context, static_cast<ActionId>(a), x);
-    model_.update(context.items[a], x, targets[a]);
-  }
+  model_.update_all(context, targets);
   ++version_;
 }
 

@@ -79,9 +79,7 @@ void LinUcb::update(const Interaction& interaction) {
                 "lin_ucb: interaction has feature_dim " + std::to_string(context.feature_dim()) +
                     ", policy expects " + std::to_string(feature_dim()));
   // Alg. 1 lines 12-13: A_a += x x', b_a += r x for the chosen item only.
-  Eigen::VectorXd x(feature_dim());
-  joint_features(context, interaction.action, x);
-  model_.update(context.items[interaction.action], x, interaction.reward);
+  model_.update(context, interaction.action, interaction.reward);
   ++version_;
 }
 
@@ -99,11 +97,7 @@ std::unique_ptr<Policy> LinUcb::load(ModelReader& in) {
   config.alpha = in.get_f64("lin_ucb alpha");
   config.ridge = in.get_f64("lin_ucb ridge");
   const std::uint64_t version = in.get_u64("lin_ucb model version");
-  DisjointRidge model = DisjointRidge::load(in);
-  if (model.ridge() != config.ridge) {
-    throw Error("model data: lin_ucb ridge = " + std::to_string(config.ridge) +
-                " but its model was saved with ridge = " + std::to_string(model.ridge()));
-  }
+  DisjointRidge model = DisjointRidge::load(in, config.ridge, "lin_ucb");
   std::unique_ptr<LinUcb> policy;
   try {
     policy = std::make_unique<LinUcb>(config, model.dim());
@@ -127,12 +121,8 @@ void LinUcb::learn(const Context& context, std::span<const double> targets) {
   RECLOOP_CHECK(context.feature_dim() == feature_dim(),
                 "lin_ucb: context has feature_dim " + std::to_string(context.feature_dim()) +
                     ", policy expects " + std::to_string(feature_dim()));
-  Eigen::VectorXd x(feature_dim());
-  for (std::size_t a = 0; a < context.size(); ++a) {
-    joint_features(context, static_cast<ActionId>(a), x);
-    // Alg. 1 lines 12-13 with the target in place of the observed reward.
-    model_.update(context.items[a], x, targets[a]);
-  }
+  // Alg. 1 lines 12-13 with the target in place of the observed reward.
+  model_.update_all(context, targets);
   ++version_;
 }
 

@@ -75,9 +75,7 @@ void LinearSoftmax::update(const Interaction& interaction) {
                 "softmax_linear: interaction has feature_dim " +
                     std::to_string(context.feature_dim()) + ", policy expects " +
                     std::to_string(feature_dim()));
-  Eigen::VectorXd x(feature_dim());
-  joint_features(context, interaction.action, x);
-  model_.update(context.items[interaction.action], x, interaction.reward);
+  model_.update(context, interaction.action, interaction.reward);
   ++version_;
 }
 
@@ -92,11 +90,7 @@ void LinearSoftmax::learn(const Context& context, std::span<const double> target
   check_context(context, feature_dim());
   RECLOOP_CHECK(targets.size() == context.size(),
                 "softmax_linear: learn() needs one target per candidate");
-  Eigen::VectorXd x(feature_dim());
-  for (std::size_t a = 0; a < context.size(); ++a) {
-    joint_features(context, static_cast<ActionId>(a), x);
-    model_.update(context.items[a], x, targets[a]);
-  }
+  model_.update_all(context, targets);
   ++version_;
 }
 
@@ -116,11 +110,7 @@ std::unique_ptr<Policy> LinearSoftmax::load(ModelReader& in) {
   config.temperature = in.get_f64("softmax_linear temperature");
   config.ridge = in.get_f64("softmax_linear ridge");
   const std::uint64_t version = in.get_u64("softmax_linear model version");
-  DisjointRidge model = DisjointRidge::load(in);
-  if (model.ridge() != config.ridge) {
-    throw Error("model data: softmax_linear ridge = " + std::to_string(config.ridge) +
-                " but its model was saved with ridge = " + std::to_string(model.ridge()));
-  }
+  DisjointRidge model = DisjointRidge::load(in, config.ridge, "softmax_linear");
   std::unique_ptr<LinearSoftmax> policy;
   try {
     policy = std::make_unique<LinearSoftmax>(config, model.dim());

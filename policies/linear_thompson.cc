@@ -236,11 +236,7 @@ std::unique_ptr<Policy> LinearThompson::load(ModelReader& in) {
   };
   std::unique_ptr<LinearThompson> policy;
   if (config.model == Model::kDisjoint) {
-    DisjointRidge ridge = DisjointRidge::load(in);
-    if (ridge.ridge() != config.ridge) {
-      throw Error("model data: linear_ts ridge = " + std::to_string(config.ridge) +
-                  " but its model was saved with ridge = " + std::to_string(ridge.ridge()));
-    }
+    DisjointRidge ridge = DisjointRidge::load(in, config.ridge, "linear_ts");
     policy = make(ridge.dim());
     policy->disjoint_ = std::move(ridge);
   } else {

@@ -384,4 +384,29 @@ DisjointRidge DisjointRidge::load(ModelReader& in) {
   return model;
 }
 
+void DisjointRidge::update(const Context& context, ActionId action, double reward) {
+  RECLOOP_CHECK(action < context.size(), "action outside the context");
+  Eigen::VectorXd x(dim_);
+  joint_features(context, action, x);
+  update(context.items[action], x, reward);
+}
+
+void DisjointRidge::update_all(const Context& context, std::span<const double> targets) {
+  RECLOOP_CHECK(targets.size() == context.size(), "one target per candidate is needed");
+  Eigen::VectorXd x(dim_);
+  for (std::size_t a = 0; a < context.size(); ++a) {
+    joint_features(context, static_cast<ActionId>(a), x);
+    update(context.items[a], x, targets[a]);
+  }
+}
+
+DisjointRidge DisjointRidge::load(ModelReader& in, double ridge, std::string_view owner) {
+  DisjointRidge model = load(in);
+  if (model.ridge() != ridge) {
+    throw Error("model data: " + std::string(owner) + " ridge = " + std::to_string(ridge) +
+                " but its model was saved with ridge = " + std::to_string(model.ridge()));
+  }
+  return model;
+}
+
 }  // namespace recloop

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -58,6 +59,13 @@ class DisjointRidge {
   // One ridge-regression step on `item` with features `x` (length dim(),
   // checked) and observed `reward` (finite, checked).
   void update(ItemId item, const Eigen::Ref<const Eigen::VectorXd>& x, double reward);
+  // The same on candidate `action` of `context`: the model of
+  // context.items[action], x = joint_features(context, action).
+  void update(const Context& context, ActionId action, double reward);
+  // One step on every candidate of `context`, each with its own target
+  // (targets.size() == context.size(), checked): how regression targets for
+  // off-policy learning (IPS, DR) are applied.
+  void update_all(const Context& context, std::span<const double> targets);
 
   // The state of `item`, or nullopt if it was never updated.
   std::optional<ArmState> state(ItemId item) const;
@@ -75,6 +83,9 @@ class DisjointRidge {
   // Reads what save() wrote. Throws recloop::Error, naming the field, on
   // truncated or inconsistent data (array sizes, repeated items, bad dim or ridge).
   static DisjointRidge load(ModelReader& in);
+  // load() for a policy whose config says `ridge`: also refuses a model saved
+  // with another ridge, naming `owner` (the policy) in the error.
+  static DisjointRidge load(ModelReader& in, double ridge, std::string_view owner);
 
  private:
   static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};

@@ -115,9 +115,7 @@ void SquareCb::update(const Interaction& interaction) {
                 "square_cb: interaction has feature_dim " + std::to_string(context.feature_dim()) +
                     ", policy expects " + std::to_string(feature_dim()));
   // Alg. 1, last step: the oracle is updated with the observed (x_t, a_t, r_t).
-  Eigen::VectorXd x(feature_dim());
-  joint_features(context, interaction.action, x);
-  model_.update(context.items[interaction.action], x, interaction.reward);
+  model_.update(context, interaction.action, interaction.reward);
   ++version_;
 }
 
@@ -132,11 +130,7 @@ void SquareCb::learn(const Context& context, std::span<const double> targets) {
   check_context(context, feature_dim());
   RECLOOP_CHECK(targets.size() == context.size(),
                 "square_cb: learn() needs one target per candidate");
-  Eigen::VectorXd x(feature_dim());
-  for (std::size_t a = 0; a < context.size(); ++a) {
-    joint_features(context, static_cast<ActionId>(a), x);
-    model_.update(context.items[a], x, targets[a]);
-  }
+  model_.update_all(context, targets);
   ++version_;
 }
 
@@ -154,11 +148,7 @@ std::unique_ptr<Policy> SquareCb::load(ModelReader& in) {
   config.gamma_scale = in.get_f64("square_cb gamma_scale");
   config.ridge = in.get_f64("square_cb ridge");
   const std::uint64_t version = in.get_u64("square_cb model version");
-  DisjointRidge model = DisjointRidge::load(in);
-  if (model.ridge() != config.ridge) {
-    throw Error("model data: square_cb ridge = " + std::to_string(config.ridge) +
-                " but its model was saved with ridge = " + std::to_string(model.ridge()));
-  }
+  DisjointRidge model = DisjointRidge::load(in, config.ridge, "square_cb");
   std::unique_ptr<SquareCb> policy;
   try {
     policy = std::make_unique<SquareCb>(config, model.dim());
