@@ -14,6 +14,7 @@
 #include "core/rng.h"
 #include "core/sampling.h"
 #include "policies/epsilon_greedy.h"
+#include "tests/policies/linear_world.h"
 #include "tests/policies/policy_fixtures.h"
 #include "tests/support/pmf_checks.h"
 
@@ -169,47 +170,7 @@ TEST_CASE("lin_ucb rejects bad constructor arguments with their values", "[polic
 
 namespace {
 
-// 10 items, each with a fixed 2-d embedding and its own weights theta_i over the
-// joint features x = [user (5-d); embedding_i]. Expected reward x' theta_i, observed
-// with Gaussian noise of standard deviation 0.1. Every request offers all items.
-// Scaled as in the analyses of linear bandits: E|x|^2 = 1/2 + 1/2 = 1, E|theta|^2 = 1.
-class LinearWorld {
- public:
-  static constexpr int kItems = 10;
-  static constexpr int kUser = 5;
-  static constexpr int kEmbedding = 2;
-  static constexpr int kDim = kUser + kEmbedding;
-
-  explicit LinearWorld(Rng& rng) : embeddings_(kEmbedding, kItems) {
-    for (auto& v : embeddings_.reshaped()) v = standard_normal(rng) / std::sqrt(2.0 * kEmbedding);
-    for (int i = 0; i < kItems; ++i) {
-      Eigen::VectorXd theta(kDim);
-      for (auto& v : theta) v = standard_normal(rng) / std::sqrt(double{kDim});
-      theta_.push_back(theta);
-    }
-  }
-  Context next_context(Rng& rng) const {
-    Context context;
-    context.user.resize(kUser);
-    for (auto& v : context.user) v = standard_normal(rng) / std::sqrt(2.0 * kUser);
-    context.actions = embeddings_;
-    for (int i = 0; i < kItems; ++i) context.items.push_back(static_cast<ItemId>(i));
-    return context;
-  }
-  std::vector<double> expected_rewards(const Context& context) const {
-    std::vector<double> mu(kItems);
-    Eigen::VectorXd x(kDim);
-    for (int i = 0; i < kItems; ++i) {
-      joint_features(context, static_cast<ActionId>(i), x);
-      mu[i] = x.dot(theta_[i]);
-    }
-    return mu;
-  }
-
- private:
-  Eigen::MatrixXd embeddings_;
-  std::vector<Eigen::VectorXd> theta_;
-};
+using recloop::testing::LinearWorld;
 
 // Cumulative pseudo-regret: sum over steps of max_a mu(x, a) - sum_a pmf(a) mu(x, a),
 // the exact expected shortfall of the distribution played.
@@ -231,12 +192,11 @@ std::pair<RegretCurve, RegretCurve> run_lin_ucb_and_epsilon_greedy(std::uint64_t
   for (int t = 0; t < steps; ++t) {
     const Context context = world.next_context(context_rng);  // same stream for both
     const auto mu = world.expected_rewards(context);
-    const double best = *std::max_element(mu.begin(), mu.end());
     const std::string id = std::to_string(t);
     for (int p = 0; p < 2; ++p) {
       const auto decision = policies[p]->choose(context, id, seed);
-      for (std::size_t a = 0; a < mu.size(); ++a) regret[p] += decision.pmf[a] * (best - mu[a]);
-      const double reward = mu[decision.action] + 0.1 * standard_normal(noise_rng);
+      regret[p] += recloop::testing::pmf_regret(decision.pmf, mu);
+      const double reward = mu[decision.action] + LinearWorld::kNoise * standard_normal(noise_rng);
       policies[p]->update(make_interaction(context, decision.action, reward, decision.probability));
       if (t + 1 == steps / 4) curves[p].at_quarter = regret[p];
     }

@@ -16,6 +16,8 @@
 #include "core/sampling.h"
 #include "core/types.h"
 
+#include "tests/policies/linear_world.h"
+
 namespace recloop::testing {
 
 inline double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
@@ -79,58 +81,6 @@ inline double expected_floored(double p, int draws, std::size_t k) {
 // Standard error of that estimate: sqrt(p (1 - p) / M) * M / (M + 1).
 inline double floored_standard_error(double p, int draws) {
   return std::sqrt(p * (1.0 - p) / draws) * draws / (draws + 1.0);
-}
-
-// 10 items, each with a fixed 2-d embedding and its own weights theta_i over
-// the joint features x = [user (5-d); embedding_i]; expected reward x'theta_i.
-// Scaled as in the analyses of linear bandits: E|x|^2 = 1, E|theta|^2 = 1.
-// Every request offers all items. (The world of lin_ucb_test.cc.)
-class LinearWorld {
- public:
-  static constexpr int kItems = 10;
-  static constexpr int kUser = 5;
-  static constexpr int kEmbedding = 2;
-  static constexpr int kDim = kUser + kEmbedding;
-
-  explicit LinearWorld(Rng& rng) : embeddings_(kEmbedding, kItems) {
-    for (auto& v : embeddings_.reshaped()) v = standard_normal(rng) / std::sqrt(2.0 * kEmbedding);
-    for (int i = 0; i < kItems; ++i) {
-      Eigen::VectorXd theta(kDim);
-      for (auto& v : theta) v = standard_normal(rng) / std::sqrt(double{kDim});
-      theta_.push_back(theta);
-    }
-  }
-  Context next_context(Rng& rng) const {
-    Context context;
-    context.user.resize(kUser);
-    for (auto& v : context.user) v = standard_normal(rng) / std::sqrt(2.0 * kUser);
-    context.actions = embeddings_;
-    for (int i = 0; i < kItems; ++i) context.items.push_back(static_cast<ItemId>(i));
-    return context;
-  }
-  std::vector<double> expected_rewards(const Context& context) const {
-    std::vector<double> mu(kItems);
-    Eigen::VectorXd x(kDim);
-    for (int i = 0; i < kItems; ++i) {
-      joint_features(context, static_cast<ActionId>(i), x);
-      mu[i] = x.dot(theta_[i]);
-    }
-    return mu;
-  }
-
- private:
-  Eigen::MatrixXd embeddings_;
-  std::vector<Eigen::VectorXd> theta_;
-};
-
-// Cumulative pseudo-regret of a pmf: sum_a pmf_a (max mu - mu_a), the exact
-// expected shortfall of the distribution played.
-inline double pmf_regret(const std::vector<double>& pmf, const std::vector<double>& mu) {
-  double best = mu[0];
-  for (double m : mu) best = std::max(best, m);
-  double regret = 0.0;
-  for (std::size_t a = 0; a < mu.size(); ++a) regret += pmf[a] * (best - mu[a]);
-  return regret;
 }
 
 // Cumulative pseudo-regret at T/4 and at T.
