@@ -6,12 +6,14 @@
 //     is policies_bench's case: 100 of 1000 items per request, so the 4.2 MB
 //     of packed A^-1 lives in L3 and each request streams 100 x 4.2 KB from
 //     it; catalogue 100 keeps everything in L2.
-//   - BM_width_kernel_{portable,avx2}/<d>: the quadratic form x'A^-1x alone,
-//     on one hot matrix, K = 100 times: the arithmetic limit of the kernel.
-//     Counter madds_per_s = multiply-adds (d(d+1)/2 each) per second.
-//   - BM_stream_blocks/<d>: reads the same 100 random packed matrices of 1000
-//     per request as choose() does, summing them with no other work: the
-//     memory limit. Counter bytes_per_s.
+//   - BM_width_kernel<T, kernel>/<d>: the quadratic form x'A^-1x alone, on
+//     one hot matrix, K = 100 times: the arithmetic limit of the kernel, for
+//     double and single-precision (float, widened) storage. Counter
+//     madds_per_s = multiply-adds (d(d+1)/2 each) per second.
+//   - BM_stream_blocks/<d>/<single>: reads the same 100 random packed
+//     matrices of 1000 per request as choose() does, summing them with no
+//     other work: the memory limit, for double (0) or float (1) blocks.
+//     Counter bytes_per_s.
 //   - BM_update/<d>: one LinUcb::update() (Sherman-Morrison, O(d^2)).
 //
 //   cmake -S . -B build -DRECLOOP_BENCH=ON && make -C build lin_ucb_bench
@@ -119,17 +121,18 @@ void BM_choose(benchmark::State& state) {
 }
 
 // K quadratic forms on one matrix that stays in L1: arithmetic only.
-template <double (*Kernel)(const double*, const double*, int)>
+// T = float: the single-precision copies LinUCB reads (widened to double).
+template <typename T, double (*Kernel)(const T*, const double*, int), bool kAvx2>
 void BM_width_kernel(benchmark::State& state) {
   const int d = static_cast<int>(state.range(0));
-  if (Kernel == packed_quadratic_form_avx2 && !has_avx2_quadratic_form()) {
+  if (kAvx2 && !has_avx2_quadratic_form()) {
     state.SkipWithError("no AVX2 + FMA on this CPU");
     return;
   }
   constexpr int kCandidates = 100;
   Rng rng(3);
-  std::vector<double> m(packed_size(d));
-  for (double& v : m) v = standard_normal(rng);
+  std::vector<T> m(packed_size(d));
+  for (T& v : m) v = static_cast<T>(standard_normal(rng));
   std::vector<double> x(static_cast<std::size_t>(d) * kCandidates);
   for (double& v : x) v = standard_normal(rng);
   for (auto _ : state) {
@@ -177,11 +180,14 @@ double sum_portable(const double* p, std::size_t n) {
 
 // Reads 100 random packed matrices of a 1000-item array per request and
 // nothing else: what the memory system alone costs choose().
+// range(1) = 1: the same blocks in single precision (half the bytes).
 void BM_stream_blocks(benchmark::State& state) {
   const int d = static_cast<int>(state.range(0));
+  const bool single = state.range(1) == 1;
   constexpr std::size_t kItems = 1000;
   constexpr std::size_t kCandidates = 100;
-  const std::size_t block = packed_size(d);
+  // A float block is read as half as many doubles: the same bytes.
+  const std::size_t block = single ? (packed_size(d) + 1) / 2 : packed_size(d);
   std::vector<double> all(block * kItems, 1.0);
   const Workload w(d, kCandidates, kItems);
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -227,9 +233,15 @@ void BM_update(benchmark::State& state) {
 }
 
 BENCHMARK(BM_choose)->Args({32, 100, 1000})->Args({32, 100, 100})->Args({128, 1000, 1000});
-BENCHMARK_TEMPLATE(BM_width_kernel, packed_quadratic_form_portable)->Arg(32)->Arg(128);
-BENCHMARK_TEMPLATE(BM_width_kernel, packed_quadratic_form_avx2)->Arg(32)->Arg(128);
-BENCHMARK(BM_stream_blocks)->Arg(32)->Arg(128);
+BENCHMARK_TEMPLATE(BM_width_kernel, double, packed_quadratic_form_portable, false)->Arg(32)->Arg(128);
+BENCHMARK_TEMPLATE(BM_width_kernel, double, packed_quadratic_form_avx2, true)->Arg(32)->Arg(128);
+BENCHMARK_TEMPLATE(BM_width_kernel, float, single_quadratic_form_portable, false)
+    ->Arg(32)
+    ->Arg(128);
+BENCHMARK_TEMPLATE(BM_width_kernel, float, single_quadratic_form_avx2, true)
+    ->Arg(32)
+    ->Arg(128);
+BENCHMARK(BM_stream_blocks)->Args({32, 0})->Args({128, 0})->Args({32, 1})->Args({128, 1});
 BENCHMARK(BM_update)->Arg(32)->Arg(128);
 
 }  // namespace

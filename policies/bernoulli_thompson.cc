@@ -61,22 +61,21 @@ BernoulliThompson::Counts BernoulliThompson::counts(ItemId item) const {
 std::vector<double> BernoulliThompson::probabilities(const Context& context) const {
   RECLOOP_CHECK(context.size() > 0, "a context needs at least one candidate");
   const std::size_t k = context.size();
-  std::vector<double> alpha(k);
-  std::vector<double> beta(k);
+  std::vector<BetaSampler> posteriors;
+  posteriors.reserve(k);
   for (std::size_t a = 0; a < k; ++a) {
     // Agrawal & Goyal 2012, Alg. 1: theta_i ~ Beta(S_i + 1, F_i + 1), with
     // the uniform prior Beta(1, 1) generalised to Beta(prior_alpha, prior_beta).
+    // The sampler's constants are computed once for all the draws.
     const Counts c = counts(context.items[a]);
-    alpha[a] = config_.prior_alpha + static_cast<double>(c.successes);
-    beta[a] = config_.prior_beta + static_cast<double>(c.failures);
+    posteriors.emplace_back(config_.prior_alpha + static_cast<double>(c.successes),
+                            config_.prior_beta + static_cast<double>(c.failures));
   }
   // Alg. 1: play argmax_i theta_i; its probability by Monte Carlo (monte_carlo_pmf.h).
   return monte_carlo_pmf(k, config_.draws,
                          monte_carlo_seed(config_.seed, version_, context.items),
                          [&](NormalStream& normals, std::span<double> scores) {
-                           for (std::size_t a = 0; a < k; ++a) {
-                             scores[a] = sample_beta(normals, alpha[a], beta[a]);
-                           }
+                           for (std::size_t a = 0; a < k; ++a) scores[a] = posteriors[a](normals);
                          });
 }
 

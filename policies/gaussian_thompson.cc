@@ -126,14 +126,19 @@ std::vector<double> GaussianThompson::probabilities(const Context& context) cons
     return independent_normal_pmf(means, sds, config_.draws, seed);
   }
   std::vector<NormalGamma> posteriors(k);
-  for (std::size_t a = 0; a < k; ++a) posteriors[a] = normal_gamma(config_, stats(context.items[a]));
+  std::vector<GammaSampler> precisions;  // Gamma(shape_n) samplers, constants computed once
+  precisions.reserve(k);
+  for (std::size_t a = 0; a < k; ++a) {
+    posteriors[a] = normal_gamma(config_, stats(context.items[a]));
+    precisions.emplace_back(posteriors[a].shape);
+  }
   return monte_carlo_pmf(k, config_.draws, seed,
                          [&](NormalStream& normals, std::span<double> scores) {
                            for (std::size_t a = 0; a < k; ++a) {
                              // lambda ~ Gamma(shape_n, rate_n), then
                              // mean ~ Normal(mu_n, 1 / (kappa_n lambda)).
                              const NormalGamma& ng = posteriors[a];
-                             const double lambda = sample_gamma(normals, ng.shape) / ng.rate;
+                             const double lambda = precisions[a](normals) / ng.rate;
                              scores[a] = ng.mu + normals.next() / std::sqrt(ng.kappa * lambda);
                            }
                          });

@@ -45,7 +45,11 @@ LinUcb::Config LinUcb::Config::from(ConfigSection& section) {
 }
 
 LinUcb::LinUcb(const Config& config, int feature_dim)
-    : config_(validated(config, feature_dim)), model_(feature_dim, config.ridge) {}
+    : config_(validated(config, feature_dim)), model_(feature_dim, config.ridge) {
+  // Widths from float copies of the inverses: choose() reads K of them and
+  // waits on the bytes (ridge.h); the rounding is bounded in quadratic_form.h.
+  model_.use_single_precision_widths();
+}
 
 std::vector<double> LinUcb::scores(const Context& context) const {
   RECLOOP_CHECK(context.size() > 0, "a context needs at least one candidate");
@@ -105,6 +109,7 @@ std::unique_ptr<Policy> LinUcb::load(ModelReader& in) {
     throw Error(std::string("model data: ") + e.what());
   }
   policy->model_ = std::move(model);
+  policy->model_.use_single_precision_widths();  // rebuilt from the loaded double state
   policy->version_ = version;
   return policy;
 }

@@ -15,6 +15,12 @@
 // correct for the logging policy, train through OffPolicyTrainer, which
 // teaches every candidate an IPS or DR reward target via learn().
 //
+// The widths are computed from single-precision copies of the A_a^-1 (ridge.h),
+// which halves the bytes a decision reads; x'A^-1x then carries a relative
+// error of at most ~2^-24 x'|A^-1|x / x'A^-1x (quadratic_form.h), far below
+// any meaningful difference between confidence bounds. The copies are derived
+// from the saved double state, so a reloaded policy decides bit-identically.
+//
 // Cost: choose() is O(K d^2) (the quadratic form per candidate), update() O(d^2).
 #pragma once
 

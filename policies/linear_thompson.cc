@@ -125,8 +125,7 @@ std::vector<double> LinearThompson::probabilities(const Context& context) const 
     counter.add(std::span<const double>(means.data(), k), static_cast<double>(config_.draws));
     return counter.pmf();
   }
-  Rng rng(seed);
-  NormalStream normals(rng);
+  NormalStream normals(seed);
   Eigen::MatrixXd Z(d, kDrawBlock);
   Eigen::MatrixXd scores(static_cast<Eigen::Index>(k), kDrawBlock);
   for (int start = 0; start < config_.draws; start += kDrawBlock) {

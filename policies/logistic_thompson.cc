@@ -179,8 +179,7 @@ std::vector<double> LogisticThompson::probabilities(const Context& context) cons
     return counter.pmf();
   }
   const Eigen::VectorXd sd = config_.v * q.array().rsqrt().matrix();
-  Rng rng(seed);
-  NormalStream normals(rng);
+  NormalStream normals(seed);
   Eigen::MatrixXd W(dim_, kDrawBlock);
   Eigen::MatrixXd scores(static_cast<Eigen::Index>(k), kDrawBlock);
   for (int start = 0; start < config_.draws; start += kDrawBlock) {

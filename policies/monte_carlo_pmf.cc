@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <Eigen/Dense>
+
 #include "core/rng.h"
 
 namespace recloop {
@@ -21,29 +23,27 @@ std::uint64_t monte_carlo_seed(std::uint64_t policy_seed, std::uint64_t model_ve
 
 void ArgmaxCounter::add(std::span<const double> scores, double weight) {
   assert(scores.size() == wins_.size() && !scores.empty());
-  // One pass for the maximum and its multiplicity; exact ties only, like
-  // epsilon_greedy_pmf(): a tolerance would depend on the scale of the scores.
-  double best = scores[0];
+  // Exact ties only, like epsilon_greedy_pmf(): a tolerance would depend on
+  // the scale of the scores. The maximum and the number of scores equal to
+  // it are vector reductions (a compare-and-branch per score mispredicts
+  // whenever a new leader appears, about ln K times per draw); the first
+  // index at the maximum is then a scan that stops there.
+  const std::size_t n = scores.size();
+  const Eigen::Map<const Eigen::ArrayXd> s(scores.data(), static_cast<Eigen::Index>(n));
+  assert(s.isFinite().all());
+  const double best = s.maxCoeff();
+  const auto n_best = static_cast<std::size_t>((s == best).count());
   std::size_t first = 0;
-  std::size_t n_best = 1;
-  for (std::size_t a = 1; a < scores.size(); ++a) {
-    assert(std::isfinite(scores[a]));
-    if (scores[a] > best) {
-      best = scores[a];
-      first = a;
-      n_best = 1;
-    } else if (scores[a] == best) {
-      ++n_best;
-    }
-  }
+  while (scores[first] != best) ++first;
+  assert(n_best >= 1);
   total_ += weight;
   if (n_best == 1) {
     wins_[first] += weight;
     return;
   }
   const double share = weight / static_cast<double>(n_best);
-  for (std::size_t a = first; a < scores.size(); ++a) {
-    if (scores[a] == best) wins_[a] += share;
+  for (std::size_t b = first; b < n; ++b) {
+    if (scores[b] == best) wins_[b] += share;
   }
 }
 
@@ -59,8 +59,7 @@ std::vector<double> ArgmaxCounter::pmf() const {
 std::vector<double> monte_carlo_pmf(std::size_t n_candidates, int draws, std::uint64_t seed,
                                     const ScoreDraw& draw) {
   assert(n_candidates >= 1 && draws >= 1);
-  Rng rng(seed);
-  NormalStream normals(rng);
+  NormalStream normals(seed);
   ArgmaxCounter counter(n_candidates);
   std::vector<double> scores(n_candidates);
   for (int m = 0; m < draws; ++m) {
@@ -81,14 +80,13 @@ std::vector<double> independent_normal_pmf(std::span<const double> means,
     counter.add(means, static_cast<double>(draws));
     return counter.pmf();
   }
-  Rng rng(seed);
-  NormalStream normals(rng);
-  std::vector<double> scores(means.size());
+  NormalStream normals(seed);
+  const std::size_t k = means.size();
+  for (std::size_t a = 0; a < k; ++a) assert(sds[a] >= 0.0 && std::isfinite(sds[a]));
+  std::vector<double> scores(k);
   for (int m = 0; m < draws; ++m) {
-    for (std::size_t a = 0; a < means.size(); ++a) {
-      assert(sds[a] >= 0.0 && std::isfinite(sds[a]));
-      scores[a] = means[a] + sds[a] * normals.next();
-    }
+    normals.fill(scores);  // K normals at once, then mean + sd * z in place
+    for (std::size_t a = 0; a < k; ++a) scores[a] = means[a] + sds[a] * scores[a];
     counter.add(scores);
   }
   return counter.pmf();

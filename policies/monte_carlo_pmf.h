@@ -82,14 +82,16 @@ class ArgmaxCounter {
 using ScoreDraw = std::function<void(NormalStream& normals, std::span<double> scores)>;
 
 // The floored argmax frequencies of `draws` joint draws made by `draw`, all
-// from one engine seeded with `seed`, in order. n_candidates >= 1, draws >= 1.
+// from one NormalStream(seed) (engine FastRng(seed)), in order. n_candidates
+// >= 1, draws >= 1.
 std::vector<double> monte_carlo_pmf(std::size_t n_candidates, int draws, std::uint64_t seed,
                                     const ScoreDraw& draw);
 
 // The same when candidate a's score is N(means[a], sds[a]^2), independently
 // of the others: each draw takes one normal per candidate, in candidate
-// order (mean + sd * z). When every sd is 0 the draws are all equal and are
-// counted at once, without sampling. sds >= 0, all finite (asserted).
+// order (mean + sd * z), from NormalStream(seed). When every sd is 0 the
+// draws are all equal and are counted at once, without sampling. sds >= 0,
+// all finite (asserted).
 std::vector<double> independent_normal_pmf(std::span<const double> means,
                                            std::span<const double> sds, int draws,
                                            std::uint64_t seed);

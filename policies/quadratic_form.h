@@ -13,6 +13,18 @@
 // kernels differ in the last bits (FMA rounds once per multiply-add), so
 // results are reproducible bit for bit on one machine, and within ~1e-15
 // relative between machines with and without AVX2.
+//
+// The same form for M held in single precision, as a rounded copy laid out
+// for the kernel ("doubled"): the packed upper triangle as above with every
+// entry above the diagonal stored times two, M'_ij = fl(2 M_ij) for i < j,
+// M'_jj = fl(M_jj), so that x'Mx = sum_j x_j sum_{i<=j} M'_ij x_i with no
+// weights left to apply. Doubling is exact, so each stored entry is M_ij
+// rounded once: |fl(M_ij) - M_ij| <= 2^-24 |M_ij| (round to nearest). The
+// entries are widened to double exactly and the arithmetic is in double, so
+//   |x'M~x - x'Mx| <= 2^-24 x'|M|x + (d + 2) 2^-53 x'|M|x,
+// |M| taken entrywise (the second term is the double kernel's own rounding,
+// a sum of at most d + 2 roundings per term). It reads half the bytes, which
+// is what a width over many candidates' matrices waits on.
 // Thread-safe.
 #pragma once
 
@@ -26,5 +38,17 @@ double packed_quadratic_form(const double* m, const double* x, int n);
 double packed_quadratic_form_portable(const double* m, const double* x, int n);
 double packed_quadratic_form_avx2(const double* m, const double* x, int n);
 bool has_avx2_quadratic_form();
+
+// Writes the doubled single-precision copy of the packed triangle `m`
+// (n(n+1)/2 doubles) to `out` (n(n+1)/2 floats). Deterministic: round to
+// nearest, entry by entry.
+void round_to_doubled_single(const double* m, int n, float* out);
+
+// x'Mx from the doubled single-precision copy `m` (n(n+1)/2 floats), x n
+// doubles, n >= 1. Kernels chosen as above; the AVX2 one only when
+// has_avx2_quadratic_form().
+double single_quadratic_form(const float* m, const double* x, int n);
+double single_quadratic_form_portable(const float* m, const double* x, int n);
+double single_quadratic_form_avx2(const float* m, const double* x, int n);
 
 }  // namespace recloop

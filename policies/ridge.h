@@ -7,6 +7,15 @@
 // inversion). State is allocated lazily on an item's first update: an item
 // never updated has none and answers with the prior, theta = 0 and
 // A^-1 = I / ridge. Memory per updated item: d(d+1)/2 + 2d doubles.
+//
+// Widths can be read from a single-precision copy of every A^-1
+// (use_single_precision_widths()): a decision over K candidates reads K
+// packed inverses, d(d+1)/2 entries each, and waits on those bytes, so
+// halving them is what makes the width cheap. The double matrices stay the
+// master: updates are made on them and the copy is rounded from each updated
+// matrix (round to nearest, a function of the double state alone), so the
+// copy is never saved; a loaded model rebuilds it and computes bit-identical
+// widths. Its widths carry the rounding error bounded in quadratic_form.h.
 // Not thread-safe for update(); const members may be called concurrently.
 #pragma once
 
@@ -56,6 +65,17 @@ class DisjointRidge {
   // The same for one feature vector `x` of length dim().
   Prediction predict(ItemId item, const Eigen::Ref<const Eigen::VectorXd>& x) const;
 
+  // From now on, predict() computes widths from a single-precision copy of
+  // every A^-1 (built here from the double state, then rounded again from
+  // every updated matrix): half the bytes per width, relative error of
+  // x'A^-1x up to 2^-24 x'|A^-1|x / x'A^-1x (quadratic_form.h). Costs
+  // d(d+1)/2 floats per item and a rounding pass per update. Idempotent; a
+  // no-op when 2 / ridge exceeds the float range (entries could overflow).
+  // Entries below float's normal range (2^-126) lose relative precision but
+  // err by at most 2^-150 each.
+  void use_single_precision_widths();
+  bool single_precision_widths() const { return single_; }
+
   // One ridge-regression step on `item` with features `x` (length dim(),
   // checked) and observed `reward` (finite, checked).
   void update(ItemId item, const Eigen::Ref<const Eigen::VectorXd>& x, double reward);
@@ -103,6 +123,10 @@ class DisjointRidge {
   // (column j holds rows 0..j). Half the memory of the full matrix, and read
   // front to back by the width computation.
   std::vector<double> A_inv_;
+  // With single_: A_inv_ rounded to float in the doubled layout of
+  // round_to_doubled_single() (quadratic_form.h); empty otherwise.
+  bool single_ = false;
+  std::vector<float> A_inv_single_;
   std::vector<std::uint64_t> updates_;
   std::vector<double> k_;  // update()'s workspace, A^-1 x
 };

@@ -86,3 +86,63 @@ TEST_CASE("standard_normal has mean zero and unit variance", "[core][statistical
   REQUIRE(mean == Approx(0.0).margin(0.011));
   REQUIRE(sum_sq / n - mean * mean == Approx(1.0).margin(0.016));
 }
+
+TEST_CASE("FastRng is xoshiro256++: outputs computed by hand from a small state", "[core]") {
+  // State (1, 2, 3, 4). Output 1: rotl(s0 + s3, 23) + s0 = 5 * 2^23 + 1.
+  // Step: t = s1 << 17 = 2^18; s2 ^= s0 -> 2; s3 ^= s1 -> 6; s1 ^= s2 -> 0;
+  // s0 ^= s3 -> 7; s2 ^= t -> 2^18 + 2; s3 = rotl(6, 45) = 3 * 2^46.
+  // Output 2: rotl(7 + 3 * 2^46, 23) + 7 = 7 * 2^23 + 3 * 2^(69 - 64) + 7.
+  FastRng rng = FastRng::from_state({1, 2, 3, 4});
+  REQUIRE(rng() == 5ULL * (1ULL << 23) + 1);
+  REQUIRE(rng() == 7ULL * (1ULL << 23) + 3ULL * 32 + 7);
+}
+
+TEST_CASE("FastRng seeds from splitmix64 and replays from its seed", "[core]") {
+  // Its state is the first four outputs of the splitmix64 generator at the
+  // seed, so the first output is rotl(s0 + s3, 23) + s0 of those.
+  const std::uint64_t s0 = splitmix64(0);
+  const std::uint64_t s3 = splitmix64(3 * 0x9E3779B97F4A7C15ULL);
+  const std::uint64_t sum = s0 + s3;
+  FastRng zero(0);
+  REQUIRE(zero() == ((sum << 23) | (sum >> 41)) + s0);
+  FastRng a(12345), b(12345), c(12346);
+  bool differs = false;
+  for (int i = 0; i < 100; ++i) {
+    const std::uint64_t x = a();
+    REQUIRE(x == b());
+    differs = differs || x != c();
+  }
+  REQUIRE(differs);
+}
+
+TEST_CASE("FastRng outputs have uniform bits and uniform, uncorrelated unit draws",
+          "[core][statistical]") {
+  // n = 400,000 outputs. Each bit is 1 with frequency 1/2: se = 0.5 / sqrt(n)
+  // = 7.9e-4. u = uniform01(output): mean 1/2 with se sqrt(1/12 / n) =
+  // 4.6e-4; variance 1/12 with se sqrt((mu4 - sigma^4) / n), mu4 = 1/80,
+  // = 1.1e-4; lag-one correlation 0 with se 1/sqrt(n) = 1.6e-3. Bounds at
+  // 5 se (false failure < 1e-6 each; 67 checks).
+  constexpr int kN = 400000;
+  FastRng rng(2024);
+  std::vector<double> ones(64, 0.0);
+  double sum = 0.0, sum_sq = 0.0, sum_lag = 0.0, previous = 0.5;
+  for (int i = 0; i < kN; ++i) {
+    const std::uint64_t bits = rng();
+    for (int b = 0; b < 64; ++b) ones[b] += static_cast<double>((bits >> b) & 1);
+    const double u = uniform01(bits);
+    sum += u;
+    sum_sq += u * u;
+    sum_lag += (u - 0.5) * (previous - 0.5);
+    previous = u;
+  }
+  for (int b = 0; b < 64; ++b) {
+    INFO("bit " << b);
+    REQUIRE(std::abs(ones[b] / kN - 0.5) < 5.0 * 0.5 / std::sqrt(kN));
+  }
+  const double mean = sum / kN;
+  const double variance = sum_sq / kN - mean * mean;
+  REQUIRE(std::abs(mean - 0.5) < 5.0 * std::sqrt(1.0 / 12.0 / kN));
+  REQUIRE(std::abs(variance - 1.0 / 12.0) < 5.0 * std::sqrt((1.0 / 80.0 - 1.0 / 144.0) / kN));
+  // Correlation = E[(u - 1/2)(u' - 1/2)] / (1/12).
+  REQUIRE(std::abs(sum_lag / kN * 12.0) < 5.0 / std::sqrt(kN));
+}

@@ -59,6 +59,24 @@ struct DirectLinUcb {
     const Eigen::MatrixXd A_inv = A.inverse();
     return x.dot(A_inv * b) + alpha * std::sqrt(x.dot(A_inv * x));
   }
+  // How far the policy's score may be from ucb() because its widths come
+  // from single-precision copies of A^-1 (quadratic_form.h): each stored
+  // entry is rounded once, so q~ = x'A^-1x differs from q by at most
+  // e = 2^-24 x'|A^-1|x, plus the double kernel's (d + 2) 2^-53 x'|A^-1|x,
+  // here < 2^-48 x'|A^-1|x; e = 2^-23 x'|A^-1|x covers both with room for
+  // this direct inverse's own error. Then |sqrt(q~) - sqrt(q)| <=
+  // e / (sqrt(q~) + sqrt(q)) <= e / sqrt(q), times alpha. The ridge mean is
+  // computed in double as before, so the rest of the difference is the
+  // 1e-9 relative of the double computation.
+  double ucb_width_error(const Context& context, ActionId action) const {
+    Eigen::VectorXd x(context.feature_dim());
+    joint_features(context, action, x);
+    Eigen::MatrixXd A = ridge * Eigen::MatrixXd::Identity(x.size(), x.size());
+    if (const auto it = data.find(context.items[action]); it != data.end()) A = it->second.first;
+    const Eigen::MatrixXd A_inv = A.inverse();
+    const double e = 0x1.0p-23 * x.cwiseAbs().dot(A_inv.cwiseAbs() * x.cwiseAbs());
+    return alpha * e / std::sqrt(x.dot(A_inv * x));
+  }
 };
 
 void train_both(LinUcb& policy, DirectLinUcb& direct, Rng& rng, int steps) {
@@ -84,7 +102,9 @@ TEST_CASE("lin_ucb scores are the ridge mean plus alpha times the width", "[poli
     const Context context = random_context(rng, kUserDim, kActionDim, 6, 15);
     const auto scores = policy.scores(context);
     for (ActionId a = 0; a < context.size(); ++a) {
-      REQUIRE(scores[a] == Approx(direct.ucb(context, a)).epsilon(1e-9));
+      const double expected = direct.ucb(context, a);
+      REQUIRE(std::abs(scores[a] - expected) <=
+              1e-9 * std::abs(expected) + direct.ucb_width_error(context, a));
     }
   }
 }

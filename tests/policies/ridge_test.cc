@@ -130,3 +130,60 @@ TEST_CASE("a ridge model rejects a bad dimension, ridge or reward", "[policies]"
   REQUIRE_THROWS_AS(model.update(0, Eigen::Vector3d(1.0, 0.0, 0.0), 1.0), std::logic_error);
   REQUIRE(model.arm_count() == 0);
 }
+
+TEST_CASE("single-precision widths stay within the rounding bound of the double widths",
+          "[policies]") {
+  // quadratic_form.h: |x'A~x - x'Ax| <= (2^-24 + (d + 2) 2^-53) x'|A^-1|x
+  // for the width's square; both models share the double state exactly.
+  for (int dim : {3, 4, 11, 32}) {
+    Rng rng(40 + static_cast<std::uint64_t>(dim));
+    DisjointRidge exact(dim, 1.5);
+    DisjointRidge single(dim, 1.5);
+    single.use_single_precision_widths();
+    REQUIRE(single.single_precision_widths());
+    for (int t = 0; t < 4 * dim; ++t) {
+      const Eigen::VectorXd x = random_vector(rng, dim);
+      const double reward = standard_normal(rng);
+      exact.update(static_cast<ItemId>(t % 2), x, reward);
+      single.update(static_cast<ItemId>(t % 2), x, reward);
+    }
+    for (int i = 0; i < 10; ++i) {
+      const Eigen::VectorXd x = random_vector(rng, dim);
+      const auto a = exact.predict(1, x);
+      const auto b = single.predict(1, x);
+      const Eigen::MatrixXd A_inv = exact.state(1)->A_inv;
+      const double bound =
+          (0x1.0p-24 + (dim + 2) * 0x1.0p-53) * x.cwiseAbs().dot(A_inv.cwiseAbs() * x.cwiseAbs());
+      REQUIRE(b.mean == a.mean);  // means are computed in double either way
+      REQUIRE(std::abs(b.width * b.width - a.width * a.width) <= bound);
+    }
+  }
+}
+
+TEST_CASE("the single-precision copy is a function of the double state alone", "[policies]") {
+  // Kept in step through updates, or built at once from the same state (as
+  // after loading a saved model): the same bits, so the same widths.
+  Rng rng(41);
+  DisjointRidge during(6, 1.0);
+  DisjointRidge after(6, 1.0);
+  during.use_single_precision_widths();
+  for (int t = 0; t < 60; ++t) {
+    const Eigen::VectorXd x = random_vector(rng, 6);
+    const double reward = standard_normal(rng);
+    during.update(static_cast<ItemId>(t % 4), x, reward);
+    after.update(static_cast<ItemId>(t % 4), x, reward);
+  }
+  after.use_single_precision_widths();
+  for (int i = 0; i < 20; ++i) {
+    const Eigen::VectorXd x = random_vector(rng, 6);
+    for (ItemId item = 0; item < 5; ++item) {  // item 4 has no state: the prior
+      REQUIRE(during.predict(item, x).width == after.predict(item, x).width);
+    }
+  }
+}
+
+TEST_CASE("a ridge too small for float keeps double-precision widths", "[policies]") {
+  DisjointRidge model(2, 1e-39);  // 1 / ridge = 1e39 > FLT_MAX
+  model.use_single_precision_widths();
+  REQUIRE_FALSE(model.single_precision_widths());
+}
