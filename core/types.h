@@ -45,6 +45,14 @@ struct Decision {
   std::string policy;           // registry name of the deciding policy
   std::uint64_t model_version = 0;  // number of updates the model had seen
   std::uint32_t slot = 0;       // position of the item in a ranking: 0 = first (or only) slot
+  // P(action at `slot` | the items at slots 0 .. slot-1 as shown): the factor
+  // this slot contributes to the whole ranking's probability (policies/ranker.h),
+  // where `probability` is the slot's marginal. At slot 0 the two are equal, so
+  // for a single-slot decision conditional == probability. 0 = not recorded:
+  // decisions made by Policy::choose (single-slot; readers use `probability`,
+  // see logged_conditional()), frames before wire version 3, logs before
+  // schema version 3, imported logs. Otherwise in (0, 1].
+  double conditional = 0.0;
 };
 
 // A reward for a decision, as the application reports it.
@@ -74,6 +82,16 @@ struct Interaction {
   std::vector<double> truth;      // as in LoggedDecision; empty when unknown
   std::string policy;             // the logging policy's name
   std::uint32_t slot = 0;         // as Decision::slot: where the chosen item was shown
+  double conditional = 0.0;       // as Decision::conditional; 0 = not recorded
 };
+
+// The logged conditional probability of a decision at `slot`: `conditional`
+// when recorded (> 0), else `probability` at slot 0 (where the conditional and
+// the marginal coincide), else 0 = unknown (a later slot of a ranking logged
+// without its conditionals, which whole-ranking estimators cannot use).
+inline double logged_conditional(std::uint32_t slot, double probability, double conditional) {
+  if (conditional > 0.0) return conditional;
+  return slot == 0 ? probability : 0.0;
+}
 
 }  // namespace recloop

@@ -6,9 +6,10 @@
 // value of a ranking is the sum of its slots' rewards (e.g. clicks per page).
 //
 // Building one from a log: slot k is logged under the event id
-// "<event_id>/<k>" with probability = marginal[k]; the conditionals come from
-// the Ranking the logger recorded, the target's from Ranker::marginals() and
-// the target's conditional of the logged prefix.
+// "<event_id>/<k>" with probability = marginal[k] and conditional =
+// conditional[k] of the Ranking the logger recorded (logging/slate_log.h
+// reads them back); the target's come from Ranker::marginals() and
+// Ranker::conditionals() of the logged prefix (cli/slate_evaluation.h).
 #pragma once
 
 #include <cstddef>
@@ -23,7 +24,8 @@ namespace recloop {
 struct SlateSlot {
   ActionId action = 0;              // candidate shown at this slot
   double logged_conditional = 0.0;  // μ(action at k | slots above as logged), in (0, 1]
-  double logged_marginal = 0.0;     // μ(action at k), in (0, 1]
+                                    // (read only by the standard and RIPS estimators)
+  double logged_marginal = 0.0;     // μ(action at k), in (0, 1] (read only by independent IPS)
   double target_conditional = 0.0;  // π(action at k | slots above as logged), in [0, 1]
   double target_marginal = 0.0;     // π(action at k), in [0, 1]
   double reward = 0.0;              // finite

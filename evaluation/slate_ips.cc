@@ -11,7 +11,11 @@
 namespace recloop {
 namespace {
 
-void check_slate(const SlateInteraction& slate) {
+// Checks what the estimator of `kind` reads: the logged conditionals for the
+// standard and reward-interaction kinds, the logged marginals for the
+// independent one (so rankings logged without conditionals can still be
+// scored by it).
+void check_slate(const SlateInteraction& slate, SlateIpsEstimator::Kind kind) {
   auto reject = [&](std::size_t k, const std::string& what) {
     throw std::invalid_argument("slate '" + slate.event_id + "' slot " + std::to_string(k) +
                                 ": " + what);
@@ -23,8 +27,10 @@ void check_slate(const SlateInteraction& slate) {
     const SlateSlot& s = slate.slots[k];
     auto logged_ok = [](double p) { return std::isfinite(p) && p > 0.0 && p <= 1.0 + 1e-9; };
     auto target_ok = [](double p) { return std::isfinite(p) && p >= 0.0 && p <= 1.0 + 1e-9; };
-    if (!logged_ok(s.logged_conditional) || !logged_ok(s.logged_marginal)) {
-      reject(k, "logged probabilities must be in (0, 1]");
+    const bool independent = kind == SlateIpsEstimator::Kind::independent;
+    if (!logged_ok(independent ? s.logged_marginal : s.logged_conditional)) {
+      reject(k, independent ? "logged marginal must be in (0, 1]"
+                            : "logged conditional must be in (0, 1]");
     }
     if (!target_ok(s.target_conditional) || !target_ok(s.target_marginal)) {
       reject(k, "target probabilities must be in [0, 1]");
@@ -34,13 +40,13 @@ void check_slate(const SlateInteraction& slate) {
 }
 
 std::string name_of(const SlateIpsEstimator::Config& config) {
-  std::string name;
+  const bool sn = config.self_normalized;
   switch (config.kind) {
-    case SlateIpsEstimator::Kind::standard: name = "slate_ips"; break;
-    case SlateIpsEstimator::Kind::independent: name = "slate_iips"; break;
-    case SlateIpsEstimator::Kind::reward_interaction: name = "slate_rips"; break;
+    case SlateIpsEstimator::Kind::standard: return sn ? "slate_snips" : "slate_ips";
+    case SlateIpsEstimator::Kind::independent: return sn ? "independent_snips" : "independent_ips";
+    case SlateIpsEstimator::Kind::reward_interaction: return sn ? "snrips" : "rips";
   }
-  return config.self_normalized ? name + "_sn" : name;
+  return "";
 }
 
 }  // namespace
@@ -49,7 +55,7 @@ SlateIpsEstimator::SlateIpsEstimator(const Config& config)
     : config_(config), name_(name_of(config)) {}
 
 void SlateIpsEstimator::add(const SlateInteraction& slate) {
-  check_slate(slate);
+  check_slate(slate, config_.kind);
   const std::size_t slots = slate.slots.size();
   const std::size_t columns = config_.kind == Kind::standard ? 1 : slots;
   if (rows_ == 0) {

@@ -42,7 +42,8 @@ class SlateIpsEstimator final : public SlateEstimator {
   // The value with a delta-method standard error (plain mean SE for the
   // non-normalised variants). NaN value while a normaliser is zero.
   Estimate estimate(double alpha = 0.05) const override;
-  // "slate_ips", "slate_iips", "slate_rips", with "_sn" for self-normalised.
+  // "slate_ips", "independent_ips", "rips"; self-normalised "slate_snips",
+  // "independent_snips", "snrips" (the names of make_slate_estimator()).
   std::string_view name() const override { return name_; }
 
  private:

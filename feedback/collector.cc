@@ -159,7 +159,7 @@ bool Collector::receive_into(Batch& batch) {
   const std::span<const std::string_view> body(views.data() + 1, count - 1);
   const std::string_view peer = views[0];
 
-  if (body[0] == kDecisionTag || body[0] == kDecisionTagV1) {
+  if (body[0] == kDecisionTag || body[0] == kDecisionTagV2 || body[0] == kDecisionTagV1) {
     if (auto decision = decode_decision(body)) {
       batch.acks.push_back({std::string(peer), EventKind::decision, batch.decisions.size()});
       batch.decisions.push_back(std::move(*decision));

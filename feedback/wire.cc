@@ -109,6 +109,9 @@ constexpr double kPmfSumTolerance = 1e-6;
 
 bool is_probability(double p) { return p > 0.0 && p <= 1.0; }
 
+// A slot's conditional: 0 = not recorded, else a probability.
+bool is_conditional(double p) { return p == 0.0 || is_probability(p); }
+
 template <typename T>
 std::string to_text(T value) {
   char buffer[kMaxNumberBytes];
@@ -142,6 +145,7 @@ Frames encode_decision(const LoggedDecision& logged) {
   put_doubles(payload, d.pmf);
   put_doubles(payload, logged.truth);
   put(payload, static_cast<std::uint32_t>(d.slot));
+  put(payload, d.conditional);
   payload.append(context);
   return {std::string(kDecisionTag), d.event_id, std::move(payload)};
 }
@@ -169,13 +173,16 @@ Frames encode_interaction(const Interaction& interaction) {
   put(payload, interaction.reward);
   put_doubles(payload, interaction.truth);
   put(payload, static_cast<std::uint32_t>(interaction.slot));
+  put(payload, interaction.conditional);
   payload.append(context);
   return {std::string(kInteractionTag), std::move(payload)};
 }
 
 std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> parts) {
-  const bool v1 = parts.size() == 3 && parts[0] == kDecisionTagV1;
-  if (parts.size() != 3 || (parts[0] != kDecisionTag && !v1) || !is_event_id(parts[1]) ||
+  if (parts.size() != 3) return std::nullopt;
+  const bool v1 = parts[0] == kDecisionTagV1;
+  const bool v2 = parts[0] == kDecisionTagV2;
+  if ((parts[0] != kDecisionTag && !v1 && !v2) || !is_event_id(parts[1]) ||
       parts[2].size() > kMaxPayloadBytes) {
     return std::nullopt;
   }
@@ -191,6 +198,7 @@ std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> 
   d.pmf = reader.read_doubles();
   logged.truth = reader.read_doubles();
   d.slot = v1 ? 0 : reader.read<std::uint32_t>();
+  d.conditional = v1 || v2 ? 0.0 : reader.read<double>();
   if (!reader.ok() || !is_clean_text(policy, kMaxPolicyBytes)) return std::nullopt;
   auto context = decode_context(reader.rest());
   if (!context) return std::nullopt;
@@ -202,7 +210,8 @@ std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> 
   if ((has_pmf && d.pmf.size() != n) || d.action >= n || d.item != logged.context.items[d.action]) {
     return std::nullopt;
   }
-  if (!is_probability(d.probability)) return std::nullopt;
+  if (!is_probability(d.probability) || !is_conditional(d.conditional)) return std::nullopt;
+  d.conditional = logged_conditional(d.slot, d.probability, d.conditional);
   if (has_pmf) {
     double total = 0.0;
     for (double p : d.pmf) {
@@ -236,8 +245,10 @@ std::optional<Ack> decode_ack(std::span<const std::string_view> parts) {
 }
 
 std::optional<Interaction> decode_interaction(std::span<const std::string_view> parts) {
-  const bool v1 = parts.size() == 2 && parts[0] == kInteractionTagV1;
-  if (parts.size() != 2 || (parts[0] != kInteractionTag && !v1) ||
+  if (parts.size() != 2) return std::nullopt;
+  const bool v1 = parts[0] == kInteractionTagV1;
+  const bool v2 = parts[0] == kInteractionTagV2;
+  if ((parts[0] != kInteractionTag && !v1 && !v2) ||
       parts[1].size() > kMaxPayloadBytes) {
     return std::nullopt;
   }
@@ -250,6 +261,7 @@ std::optional<Interaction> decode_interaction(std::span<const std::string_view> 
   interaction.reward = reader.read<double>();
   interaction.truth = reader.read_doubles();
   interaction.slot = v1 ? 0 : reader.read<std::uint32_t>();
+  interaction.conditional = v1 || v2 ? 0.0 : reader.read<double>();
   if (!reader.ok() || !is_event_id(event_id) || !is_clean_text(policy, kMaxPolicyBytes)) {
     return std::nullopt;
   }
@@ -258,9 +270,11 @@ std::optional<Interaction> decode_interaction(std::span<const std::string_view> 
   interaction.context = std::move(*context);
   const std::size_t n = interaction.context.size();
   if (interaction.action >= n || !is_probability(interaction.probability) ||
-      !std::isfinite(interaction.reward)) {
+      !is_conditional(interaction.conditional) || !std::isfinite(interaction.reward)) {
     return std::nullopt;
   }
+  interaction.conditional =
+      logged_conditional(interaction.slot, interaction.probability, interaction.conditional);
   if (!(interaction.truth.empty() || interaction.truth.size() == n) ||
       !all_finite(interaction.truth)) {
     return std::nullopt;

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // The feedback wire protocol: ZeroMQ multipart messages whose first part is a
-// versioned tag. A change of layout gets a new tag ("dec2"), so old and new
+// versioned tag. A change of layout gets a new tag ("dec3"), so old and new
 // peers reject each other's frames instead of misreading them.
 //
 //   client -> collector (DEALER -> ROUTER; the ROUTER prepends the peer's routing id)
-//     decision     ["dec2", event_id, payload]
+//     decision     ["dec3", event_id, payload]
 //     reward       ["rew1", event_id, reward, timestamp_us]
 //   collector -> client, once the event is committed to the log (duplicates too)
 //     ack          ["ack1", "dec" | "rew", event_id]
 //   collector -> learners (PUSH -> PULL), each interaction once, when first joined
-//     interaction  ["int2", payload]
+//     interaction  ["int3", payload]
 //
 // Numbers in reward frames travel as text (std::to_chars: shortest exact
 // round-trip form, readable in a capture); reward must be finite, timestamp_us
@@ -19,14 +19,20 @@
 //
 //   decision payload:     str policy, u64 model_version, u32 action, u64 item,
 //                         f64 probability, i64 timestamp_us, f64s pmf,
-//                         f64s truth, u32 slot, context
+//                         f64s truth, u32 slot, f64 conditional, context
 //   interaction payload:  str event_id, str policy, u32 action, f64 probability,
-//                         f64 reward, f64s truth, u32 slot, context
+//                         f64 reward, f64s truth, u32 slot, f64 conditional, context
 //
-// Version 2 added the ranking slot (the u32 before the context) and allows an
-// empty pmf. Decoders still accept version 1 frames ("dec1", "int1": the same
-// layouts without the slot, pmf always present) and read them as slot 0;
-// encoders write version 2 only.
+// Version 2 added the ranking slot (the u32 after truth) and allows an empty
+// pmf; version 3 the slot's conditional probability (the f64 after the slot,
+// Decision::conditional: 0 = not recorded, else in (0, 1]). Decoders still
+// accept version 2 frames ("dec2", "int2": the same layouts without the
+// conditional) and version 1 frames ("dec1", "int1": without slot and
+// conditional, pmf always present, read as slot 0). Encoders write version 3
+// only. Decoders return the conditional as logged_conditional() of
+// core/types.h: the one sent when recorded (> 0); else, as for every frame of
+// an older version, the probability at slot 0 (where the two coincide) and 0
+// (not recorded) at later slots.
 //
 // Decoders return std::nullopt for anything malformed (unknown tag, wrong part
 // count, bad number, oversized or inconsistent field): bad frames are expected
@@ -34,8 +40,8 @@
 // candidates, item is the chosen candidate's id, probability is in (0, 1], and
 // the pmf is either empty (only the chosen action's probability is known, as
 // in imported logs) or has one entry in [0, 1] per candidate, sums to 1 within
-// 1e-6 and has pmf[action] == probability; truth is empty or one finite value
-// per candidate.
+// 1e-6 and has pmf[action] == probability; conditional is 0 or in (0, 1];
+// truth is empty or one finite value per candidate.
 #pragma once
 
 #include "core/types.h"
@@ -50,11 +56,13 @@
 
 namespace recloop {
 
-inline constexpr std::string_view kDecisionTag = "dec2";
+inline constexpr std::string_view kDecisionTag = "dec3";
+inline constexpr std::string_view kDecisionTagV2 = "dec2";  // decoded, never encoded
 inline constexpr std::string_view kDecisionTagV1 = "dec1";  // decoded, never encoded
 inline constexpr std::string_view kRewardTag = "rew1";
 inline constexpr std::string_view kAckTag = "ack1";
-inline constexpr std::string_view kInteractionTag = "int2";
+inline constexpr std::string_view kInteractionTag = "int3";
+inline constexpr std::string_view kInteractionTagV2 = "int2";  // decoded, never encoded
 inline constexpr std::string_view kInteractionTagV1 = "int1";  // decoded, never encoded
 // Second part of an ack: which kind of event it acknowledges.
 inline constexpr std::string_view kAckDecision = "dec";

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- recloop event log, schema version 2. This file is compiled into
+-- recloop event log, schema version 3. This file is compiled into
 -- recloop_logging and run once when a log file is created; it is also the
 -- reference for anyone reading a log with the plain `sqlite3` shell, e.g.
 --   sqlite3 run.db 'SELECT policy, COUNT(*), AVG(reward) FROM interactions GROUP BY policy'
@@ -14,6 +14,11 @@
 --                           when opened: logging/event_log.cc runs
 --                             ALTER TABLE decisions ADD COLUMN slot INTEGER NOT NULL DEFAULT 0
 --                           recreates the interactions view and sets version = 2.
+--                           Version 2 files (no `conditional` column) are migrated
+--                           likewise (version 1 files run both steps):
+--                             ALTER TABLE decisions ADD COLUMN conditional REAL NOT NULL DEFAULT 0
+--                             UPDATE decisions SET conditional = probability WHERE slot = 0
+--                           recreates the interactions view and sets version = 3.
 --
 -- decisions: one row per decision, written when the collector first receives it.
 --   seq            INTEGER  arrival order (1, 2, ...): for_each() reads in this order
@@ -34,6 +39,12 @@
 --                           made the request (n_candidates doubles); NULL for live traffic
 --   slot           INTEGER  position of the chosen item in a ranking: 0 = first (or only)
 --                           slot (since version 2)
+--   conditional    REAL     P(item at this slot | the items at slots 0 .. slot-1 as shown),
+--                           in (0, 1] (since version 3). At slot 0 it equals probability
+--                           (which is the slot's marginal P(item at slot)); the product
+--                           over a ranking's slots is the ranking's probability. 0 = not
+--                           recorded (later slots of rankings logged before version 3).
+--                           A ranking's slot k has event_id '<ranking id>/<k>'.
 --
 -- rewards: one row per rewarded event id; may arrive before its decision.
 --   event_id       TEXT     the decision this reward is for
@@ -42,12 +53,12 @@
 --   received_seq   INTEGER  arrival order of rewards (1, 2, ...; gaps are possible)
 --
 -- interactions (view): decisions that have a reward, in decision order.
---   seq, event_id, policy, action, item, slot, probability, reward
+--   seq, event_id, policy, action, item, slot, probability, conditional, reward
 
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
 );
-INSERT INTO schema_version (version) VALUES (2);
+INSERT INTO schema_version (version) VALUES (3);
 
 CREATE TABLE decisions (
   seq           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -62,7 +73,8 @@ CREATE TABLE decisions (
   pmf           BLOB    NOT NULL,
   context       BLOB    NOT NULL,
   truth         BLOB,
-  slot          INTEGER NOT NULL DEFAULT 0
+  slot          INTEGER NOT NULL DEFAULT 0,
+  conditional   REAL    NOT NULL DEFAULT 0
 );
 
 CREATE TABLE rewards (
@@ -73,6 +85,7 @@ CREATE TABLE rewards (
 ) WITHOUT ROWID;
 
 CREATE VIEW interactions AS
-  SELECT d.seq, d.event_id, d.policy, d.action, d.item, d.slot, d.probability, r.reward
+  SELECT d.seq, d.event_id, d.policy, d.action, d.item, d.slot, d.probability,
+         d.conditional, r.reward
   FROM decisions AS d JOIN rewards AS r ON r.event_id = d.event_id
   ORDER BY d.seq;

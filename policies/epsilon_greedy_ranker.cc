@@ -86,4 +86,12 @@ Ranking EpsilonGreedyRanker::rank(const Context& context, std::size_t slots,
   return ranking;
 }
 
+std::vector<double> EpsilonGreedyRanker::conditionals(const Context& context,
+                                                      std::span<const ActionId> shown) const {
+  auto candidates = ranking_candidates(context, shown.size());
+  const std::vector<double> scores = ranking_scores(context, base_.get(), scorer_, kName);
+  return sequential_conditionals(
+      epsilon_greedy_slot_rule(scores, std::move(candidates), config_.epsilon), shown);
+}
+
 }  // namespace recloop

@@ -39,4 +39,11 @@ Ranking PlackettLuceRanker::rank(const Context& context, std::size_t slots,
   return ranking;
 }
 
+std::vector<double> PlackettLuceRanker::conditionals(const Context& context,
+                                                     std::span<const ActionId> shown) const {
+  auto candidates = ranking_candidates(context, shown.size());
+  const std::vector<double> pmf = base_->pmf(context);
+  return sequential_conditionals(plackett_luce_slot_rule(pmf, std::move(candidates)), shown);
+}
+
 }  // namespace recloop

@@ -22,7 +22,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "core/config.h"
 #include "core/types.h"
@@ -48,6 +50,8 @@ class PlackettLuceRanker final : public Ranker {
   Eigen::MatrixXd marginals(const Context& context, std::size_t slots) const override;
   Ranking rank(const Context& context, std::size_t slots, const EventId& event_id,
                std::uint64_t run_seed) const override;
+  std::vector<double> conditionals(const Context& context,
+                                   std::span<const ActionId> shown) const override;
   std::string_view name() const override { return kName; }
 
   const Config& config() const { return config_; }

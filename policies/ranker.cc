@@ -23,6 +23,8 @@ Decision slot_decision(const Ranking& ranking, std::size_t k) {
   decision.action = ranking.actions[k];
   decision.item = ranking.items[k];
   decision.probability = ranking.marginal[k];
+  decision.conditional = ranking.conditional[k];
+  decision.slot = static_cast<std::uint32_t>(k);
   const auto column = ranking.slot_pmfs.col(static_cast<Eigen::Index>(k));
   decision.pmf.assign(column.data(), column.data() + column.size());
   decision.policy = ranking.policy;

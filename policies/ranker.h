@@ -8,8 +8,8 @@
 //
 // Rewards per slot. Each slot is logged as a decision of its own
 // (slot_decision()): event id "<event_id>/<k>" (Ranking::slot_event_id), the
-// candidate shown at slot k, probability = marginal[k] and pmf = column k of
-// the marginal matrix. A reward (a click on slot k) is reported against that
+// candidate shown at slot k, probability = marginal[k], conditional =
+// conditional[k], slot = k and pmf = column k of the marginal matrix. A reward (a click on slot k) is reported against that
 // slot's event id. This is what position-based, per-slot IPS needs: under a
 // click model where a slot's reward depends only on the item and the position
 // (Li, Abbasi-Yadkori, Kveton et al. 2018, "Offline evaluation of ranking
@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,7 +59,7 @@ struct Ranking {
 
 // Slot k of `ranking` as a decision of its own (see the header comment):
 // event id slot_event_id(k), action actions[k], item items[k], probability
-// marginal[k], pmf column k of slot_pmfs. Throws std::out_of_range unless
+// marginal[k], conditional conditional[k], slot k, pmf column k of slot_pmfs. Throws std::out_of_range unless
 // k < ranking.actions.size().
 Decision slot_decision(const Ranking& ranking, std::size_t k);
 
@@ -75,6 +76,15 @@ class Ranker {
   // exception).
   virtual Ranking rank(const Context& context, std::size_t slots, const EventId& event_id,
                        std::uint64_t run_seed) const = 0;
+  // The conditionals this ranker gives a ranking shown by anyone (a logged
+  // one, for off-policy evaluation): entry k = P(shown[k] at slot k | slots
+  // 0 .. k-1 as in `shown`), 0 where it would never place shown[k] after that
+  // prefix. For a ranking it drew itself, equal to Ranking::conditional. Their
+  // product is the probability this ranker gives the whole of `shown`.
+  // `shown` must hold distinct available candidates, 1 <= shown.size() <=
+  // the available ones; otherwise throws std::invalid_argument naming the slot.
+  virtual std::vector<double> conditionals(const Context& context,
+                                           std::span<const ActionId> shown) const = 0;
   // Registry name ("plackett_luce").
   virtual std::string_view name() const = 0;
 };

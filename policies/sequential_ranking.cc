@@ -434,6 +434,26 @@ void draw_sequential_ranking(const SlotRule& rule, std::size_t slots, std::uint6
   }
 }
 
+std::vector<double> sequential_conditionals(const SlotRule& rule,
+                                            std::span<const ActionId> shown) {
+  std::vector<double> conditionals;
+  conditionals.reserve(shown.size());
+  for (std::size_t k = 0; k < shown.size(); ++k) {
+    const ActionId a = shown[k];
+    auto reject = [&](const std::string& what) {
+      throw std::invalid_argument("ranking conditionals: slot " + std::to_string(k) +
+                                  ": candidate " + std::to_string(a) + " " + what);
+    };
+    if (a >= rule.available.size()) reject("is out of range");
+    if (rule.available[a] == 0) reject("is not available");
+    const auto prefix = shown.first(k);
+    if (contains(prefix, a)) reject("is shown twice");
+    // The same chain-rule factor draw_sequential_ranking() records for slot k.
+    conditionals.push_back(rule.probability(rule.terms(prefix), a));
+  }
+  return conditionals;
+}
+
 std::vector<std::uint8_t> ranking_candidates(const Context& context, std::size_t slots) {
   std::vector<std::uint8_t> candidates(context.size(), 1);
   if (!context.available.empty()) {

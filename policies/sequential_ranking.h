@@ -109,6 +109,13 @@ Eigen::MatrixXd sequential_marginals(const SlotRule& rule, std::size_t slots,
 void draw_sequential_ranking(const SlotRule& rule, std::size_t slots, std::uint64_t seed,
                              Ranking& ranking);
 
+// P(shown[k] at slot k | slots 0 .. k-1 = shown[0 .. k-1]) under `rule`, for
+// every k: the conditionals a ranking drawn by `rule` records when it comes out
+// as `shown` (0 where the rule never places shown[k] after that prefix). Throws
+// std::invalid_argument naming the slot for a candidate that is out of range,
+// unavailable or repeated. O(slots^2) plus the rule's terms per slot.
+std::vector<double> sequential_conditionals(const SlotRule& rule, std::span<const ActionId> shown);
+
 // The 0/1 candidates of `context` (all 1 without a mask). Throws
 // std::invalid_argument for a mask of the wrong length, or unless
 // 1 <= slots <= the number of available candidates.

@@ -75,4 +75,14 @@ Ranking TopKRanker::rank(const Context& context, std::size_t slots, const EventI
   return ranking;
 }
 
+std::vector<double> TopKRanker::conditionals(const Context& context,
+                                             std::span<const ActionId> shown) const {
+  auto candidates = ranking_candidates(context, shown.size());
+  const std::vector<double> scores = ranking_scores(context, base_.get(), scorer_, kName);
+  // The rule rank() draws with: 1 for the unique best remaining, 1 / m within
+  // a tie group of m, 0 otherwise.
+  return sequential_conditionals(epsilon_greedy_slot_rule(scores, std::move(candidates), 0.0),
+                                 shown);
+}
+
 }  // namespace recloop

@@ -278,9 +278,12 @@ TEST_CASE("malformed frames are counted and never acknowledged", "[feedback][int
   CHECK(stats.rewards == 1);
 }
 
-TEST_CASE("a version 1 decision frame is stored and acknowledged", "[feedback][integration]") {
-  // Clients built before the slot field send "dec1"; the decoder reads them as
-  // slot 0 and the collector must route them like "dec2", not reject them.
+TEST_CASE("version 1 and 2 decision frames are stored and acknowledged",
+          "[feedback][integration]") {
+  // Clients built before the slot field send "dec1", those before the slot's
+  // conditional "dec2"; the decoder reads both and the collector must route
+  // them like "dec3", not reject them.
+  const int version = GENERATE(1, 2);
   TempDir dir;
   zmq::context_t zmq;
   RunningCollector running(zmq, options("inproc://old-client", dir.file("log.db")));
@@ -290,9 +293,16 @@ TEST_CASE("a version 1 decision frame is stored and acknowledged", "[feedback][i
   LoggedDecision sent = sample_decision("e-old", "uniform", 3, 1);
   sent.truth.clear();
   Frames frames = encode_decision(sent);
-  // The version 1 payload lacks the u32 slot before the context (layout in feedback/wire.h).
-  frames[2].erase(4 + sent.decision.policy.size() + 36 + 4 + 8 * 3 + 4, 4);
-  frames[0] = std::string(kDecisionTagV1);
+  // Version 2 payloads lack the f64 conditional before the context, version 1
+  // payloads the u32 slot before it too (layout in feedback/wire.h).
+  const std::size_t slot_offset = 4 + sent.decision.policy.size() + 36 + 4 + 8 * 3 + 4;
+  if (version == 1) {
+    frames[2].erase(slot_offset, 4 + 8);
+    frames[0] = std::string(kDecisionTagV1);
+  } else {
+    frames[2].erase(slot_offset + 4, 8);
+    frames[0] = std::string(kDecisionTagV2);
+  }
   for (std::size_t i = 0; i < frames.size(); ++i) {
     dealer.send(zmq::buffer(frames[i]),
                 i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);

@@ -97,8 +97,8 @@ TEST_CASE("frames with another version tag are rejected", "[feedback]") {
   Frames decision = encode_decision(sample_decision("e1"));
   Frames reward = encode_reward(Reward{"e1", 1.0, 5});
   Frames ack = encode_ack(EventKind::reward, "e1");
-  const std::string tag = GENERATE(std::string("dec3"), std::string("rew0"), std::string("ack2"),
-                                   std::string("int3"), std::string(""), std::string("DEC1"));
+  const std::string tag = GENERATE(std::string("dec4"), std::string("rew0"), std::string("ack2"),
+                                   std::string("int4"), std::string(""), std::string("DEC1"));
   decision[0] = reward[0] = ack[0] = tag;
   CHECK_FALSE(decode_decision_frames(decision).has_value());
   CHECK_FALSE(decode_reward(views(reward)).has_value());
@@ -239,24 +239,27 @@ TEST_CASE("a decision with an empty pmf keeps only its probability", "[feedback]
 }
 
 TEST_CASE("version 1 frames still decode, with slot 0", "[feedback]") {
-  // A version 1 payload is the version 2 one without the u32 slot before the
-  // context; with one feature-free user and no truth the slot's offset is known.
+  // A version 1 payload is the version 3 one without the u32 slot and the f64
+  // conditional before the context; with no truth their offset is known.
   LoggedDecision sent = sample_decision("e-old", "uniform", 3, 1);
   sent.truth.clear();
+  sent.decision.conditional = sent.decision.probability;
   Frames frames = encode_decision(sent);
   const std::size_t slot_offset = 4 + sent.decision.policy.size() + 36 + 4 + 8 * 3 + 4;
-  frames[2].erase(slot_offset, 4);
+  frames[2].erase(slot_offset, 4 + 8);
   frames[0] = std::string(kDecisionTagV1);
   const auto decision = decode_decision_frames(frames);
   REQUIRE(decision.has_value());
   CHECK(decision->decision.slot == 0);
+  // Slot 0: the conditional is the probability.
+  CHECK(decision->decision.conditional == sent.decision.probability);
   CHECK(decision->context.items == sent.context.items);
   CHECK(decision->decision.pmf == sent.decision.pmf);
   // Version 1 always carried a pmf: an empty one is malformed there.
   LoggedDecision no_pmf = sent;
   no_pmf.decision.pmf.clear();
   Frames old_no_pmf = encode_decision(no_pmf);
-  old_no_pmf[2].erase(4 + sent.decision.policy.size() + 36 + 4 + 4, 4);
+  old_no_pmf[2].erase(4 + sent.decision.policy.size() + 36 + 4 + 4, 4 + 8);
   old_no_pmf[0] = std::string(kDecisionTagV1);
   CHECK_FALSE(decode_decision_frames(old_no_pmf).has_value());
 
@@ -264,10 +267,70 @@ TEST_CASE("version 1 frames still decode, with slot 0", "[feedback]") {
   interaction.slot = 4;
   Frames int_frames = encode_interaction(interaction);
   // event id (4 + 5), policy (4 + 1), action, probability, reward (4 + 8 + 8), truth count 4
-  int_frames[1].erase(4 + 5 + 4 + 1 + 20 + 4, 4);
+  int_frames[1].erase(4 + 5 + 4 + 1 + 20 + 4, 4 + 8);
   int_frames[0] = std::string(kInteractionTagV1);
   const auto old_interaction = decode_interaction(views(int_frames));
   REQUIRE(old_interaction.has_value());
   CHECK(old_interaction->slot == 0);
+  CHECK(old_interaction->conditional == 0.5);
   CHECK(old_interaction->reward == 1.0);
+}
+
+TEST_CASE("version 2 frames still decode, with the conditional known only at slot 0",
+          "[feedback]") {
+  // A version 2 payload is the version 3 one without the f64 conditional
+  // after the slot; with no truth its offset is known.
+  LoggedDecision sent = sample_decision("e-v2", "ranker", 3, 1);
+  sent.truth.clear();
+  const std::uint32_t slot = GENERATE(0u, 2u);
+  sent.decision.slot = slot;
+  sent.decision.conditional = 0.75;
+  Frames frames = encode_decision(sent);
+  const std::size_t conditional_offset = 4 + sent.decision.policy.size() + 36 + 4 + 8 * 3 + 4 + 4;
+  frames[2].erase(conditional_offset, 8);
+  frames[0] = std::string(kDecisionTagV2);
+  const auto decision = decode_decision_frames(frames);
+  REQUIRE(decision.has_value());
+  CHECK(decision->decision.slot == slot);
+  CHECK(decision->decision.conditional == (slot == 0 ? sent.decision.probability : 0.0));
+  CHECK(decision->decision.pmf == sent.decision.pmf);
+  CHECK(decision->context.items == sent.context.items);
+  // The same bytes under the version 3 tag are one f64 short.
+  frames[0] = std::string(kDecisionTag);
+  CHECK_FALSE(decode_decision_frames(frames).has_value());
+
+  Interaction interaction{"e-v2", sent.context, 1, 0.5, 1.0, {}, "p"};
+  interaction.slot = slot;
+  interaction.conditional = 0.75;
+  Frames int_frames = encode_interaction(interaction);
+  // event id (4 + 4), policy (4 + 1), action, probability, reward (4 + 8 + 8),
+  // truth count 4, slot 4
+  int_frames[1].erase(4 + 4 + 4 + 1 + 20 + 4 + 4, 8);
+  int_frames[0] = std::string(kInteractionTagV2);
+  const auto received = decode_interaction(views(int_frames));
+  REQUIRE(received.has_value());
+  CHECK(received->slot == slot);
+  CHECK(received->conditional == (slot == 0 ? 0.5 : 0.0));
+}
+
+TEST_CASE("a slot's conditional survives the wire and must be 0 or a probability",
+          "[feedback]") {
+  LoggedDecision sent = sample_decision("e-cond", "ranker", 4, 2);
+  sent.decision.slot = 1;
+  sent.decision.conditional = 1.0 / 3.0;
+  const auto decision = decode_decision_frames(encode_decision(sent));
+  REQUIRE(decision.has_value());
+  CHECK(decision->decision.conditional == sent.decision.conditional);
+  Interaction interaction{"e-cond", sent.context, 1, 0.25, 1.0, {}, "ranker"};
+  interaction.slot = 1;
+  interaction.conditional = 0.125;
+  const auto received = decode_interaction(views(encode_interaction(interaction)));
+  REQUIRE(received.has_value());
+  CHECK(received->conditional == 0.125);
+
+  const double bad = GENERATE(-0.25, 1.5, std::numeric_limits<double>::quiet_NaN());
+  sent.decision.conditional = bad;
+  interaction.conditional = bad;
+  CHECK_FALSE(decode_decision_frames(encode_decision(sent)).has_value());
+  CHECK_FALSE(decode_interaction(views(encode_interaction(interaction))).has_value());
 }

@@ -202,7 +202,7 @@ TEST_CASE("a log file is plain SQLite in WAL mode with an interactions view",
   REQUIRE(query_int(path, "SELECT COUNT(*) FROM interactions") == 2);
   REQUIRE(query_int(path, "SELECT SUM(reward) FROM interactions") == 1);
   REQUIRE(query_int(path, "SELECT COUNT(*) FROM decisions WHERE truth IS NOT NULL") == 3);
-  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 2);
+  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 3);
   REQUIRE(query_int(path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1);
 }
 
@@ -220,7 +220,7 @@ TEST_CASE("a file with another schema version is rejected naming the path and ve
     INFO(message);
     CHECK(message.find(path) != std::string::npos);
     CHECK(message.find("version 7") != std::string::npos);
-    CHECK(message.find("version 2") != std::string::npos);
+    CHECK(message.find("version 3") != std::string::npos);
   }
 }
 
@@ -284,9 +284,10 @@ TEST_CASE("a version 1 log is migrated in place and continues", "[logging][integ
     EventLog log(path);
     log.write({sample_decision("1"), sample_decision("2")}, {sample_reward("1")});
   }
-  // Turn the file back into the version 1 layout: no slot column, old view.
+  // Turn the file back into the version 1 layout: no slot or conditional column, old view.
   run_sql(path,
           "DROP VIEW interactions;"
+          "ALTER TABLE decisions DROP COLUMN conditional;"
           "ALTER TABLE decisions DROP COLUMN slot;"
           "CREATE VIEW interactions AS SELECT d.seq, d.event_id, d.policy, d.action, d.item, "
           "d.probability, r.reward FROM decisions AS d JOIN rewards AS r "
@@ -304,8 +305,93 @@ TEST_CASE("a version 1 log is migrated in place and continues", "[logging][integ
     log.for_each([&](const Interaction& i) { slots.push_back(i.slot); });
     REQUIRE(slots == std::vector<std::uint32_t>{0, 0, 1});
   }
-  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 2);
+  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 3);
   REQUIRE(query_int(path, "SELECT SUM(slot) FROM interactions") == 1);
-  EventLog reopened(path);  // a migrated file opens as version 2 without further change
+  // Both steps ran: the old slot-0 decisions have their probability as conditional.
+  REQUIRE(query_int(path, "SELECT COUNT(*) FROM decisions WHERE slot = 0 "
+                          "AND conditional = probability") == 2);
+  EventLog reopened(path);  // a migrated file opens as version 3 without further change
   REQUIRE(reopened.interaction_count() == 3);
+}
+
+namespace {
+
+// Turns the version 3 file at `path` back into the version 2 layout: no
+// conditional column, the version 2 view.
+void downgrade_to_version_2(const std::string& path) {
+  run_sql(path,
+          "DROP VIEW interactions;"
+          "ALTER TABLE decisions DROP COLUMN conditional;"
+          "CREATE VIEW interactions AS SELECT d.seq, d.event_id, d.policy, d.action, d.item, "
+          "d.slot, d.probability, r.reward FROM decisions AS d JOIN rewards AS r "
+          "ON r.event_id = d.event_id ORDER BY d.seq;"
+          "UPDATE schema_version SET version = 2;");
+  REQUIRE(query_int(path, "SELECT COUNT(*) FROM pragma_table_info('decisions') "
+                          "WHERE name = 'conditional'") == 0);
+}
+
+}  // namespace
+
+TEST_CASE("a version 2 log is migrated in place and continues", "[logging][integration]") {
+  TempDir dir;
+  const std::string path = dir.file("v2.db");
+  {
+    EventLog log(path);
+    LoggedDecision first = sample_decision("r/0");
+    LoggedDecision second = sample_decision("r/1", "uniform", 4, 2);
+    second.decision.slot = 1;
+    second.decision.conditional = 1.0 / 3.0;
+    log.write({first, second}, {sample_reward("r/0")});
+  }
+  downgrade_to_version_2(path);
+  {
+    EventLog log(path);
+    REQUIRE_FALSE(log.append(sample_decision("r/0")));
+    LoggedDecision ranked = sample_decision("s/1", "uniform", 4, 3);
+    ranked.decision.slot = 1;
+    ranked.decision.conditional = 0.5;
+    const auto result = log.write({ranked}, {sample_reward("r/1"), sample_reward("s/1")});
+    // Joined from the stored row: a version 2 decision at slot 1 has no conditional.
+    REQUIRE(result.joined.size() == 2);
+    CHECK(result.joined[0].event_id == "r/1");
+    CHECK(result.joined[0].conditional == 0.0);
+    CHECK(result.joined[1].conditional == 0.5);
+  }
+  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 3);
+  // Slot 0 gets its probability, the later slot of the old ranking 0 (unknown),
+  // the new decision its own conditional.
+  REQUIRE(query_int(path, "SELECT COUNT(*) FROM decisions WHERE event_id = 'r/0' "
+                          "AND conditional = probability") == 1);
+  REQUIRE(query_int(path, "SELECT COUNT(*) FROM decisions WHERE event_id = 'r/1' "
+                          "AND conditional = 0") == 1);
+  REQUIRE(query_int(path, "SELECT COUNT(*) FROM interactions WHERE conditional = 0.5") == 1);
+  EventLog reopened(path);
+  REQUIRE(reopened.interaction_count() == 3);
+}
+
+TEST_CASE("a slot's conditional is stored, and a single-slot decision's is its probability",
+          "[logging][integration]") {
+  TempDir dir;
+  const std::string path = dir.file("run.db");
+  {
+    EventLog log(path);
+    LoggedDecision single = sample_decision("single");  // conditional 0: not set by the policy
+    LoggedDecision slot = sample_decision("rank/2", "ranker", 4, 2);
+    slot.decision.slot = 2;
+    slot.decision.conditional = 0.125;
+    const auto result = log.write({single, slot}, {sample_reward("single"), sample_reward("rank/2")});
+    REQUIRE(result.joined.size() == 2);
+    CHECK(result.joined[0].conditional == single.decision.probability);
+    CHECK(result.joined[1].conditional == 0.125);
+  }
+  REQUIRE(query_int(path, "SELECT COUNT(*) FROM decisions WHERE event_id = 'single' "
+                          "AND conditional = probability") == 1);
+  REQUIRE(query_int(path, "SELECT COUNT(*) FROM decisions WHERE event_id = 'rank/2' "
+                          "AND conditional = 0.125") == 1);
+  EventLog log(path);
+  LoggedDecision bad = sample_decision("bad/1");
+  bad.decision.slot = 1;
+  bad.decision.conditional = 1.5;
+  REQUIRE_THROWS_AS(log.append(bad), std::logic_error);
+  REQUIRE_FALSE(log.has_event("bad/1"));
 }

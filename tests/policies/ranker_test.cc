@@ -69,6 +69,8 @@ TEST_CASE("a slot's decision carries the slot's marginal and its column of the m
         REQUIRE(decision.event_id == ranking.slot_event_id(k));
         REQUIRE(decision.action == ranking.actions[k]);
         REQUIRE(decision.probability == ranking.marginal[k]);
+        REQUIRE(decision.conditional == ranking.conditional[k]);
+        REQUIRE(decision.slot == k);
         for (std::size_t a = 0; a < context.size(); ++a) {
           REQUIRE(decision.pmf[a] == marginals(static_cast<Eigen::Index>(a),
                                                static_cast<Eigen::Index>(k)));
@@ -150,6 +152,73 @@ TEST_CASE("every ranker records marginals()(a, k) as the marginal of each slot",
                   marginals(ranking.actions[k], static_cast<Eigen::Index>(k)));
         }
       }
+    }
+  }
+}
+
+TEST_CASE("every ranker gives its own rankings the conditionals it recorded", "[policies]") {
+  const Context context = masked_context();
+  for (const auto& name : ranker_names()) {
+    SECTION(name) {
+      const auto ranker = make_default_ranker(name, weighted_policy(kWeights));
+      for (int i = 0; i < 50; ++i) {
+        const Ranking ranking = ranker->rank(context, 4, testing::event_id("c-", i), 8);
+        REQUIRE(ranker->conditionals(context, ranking.actions) == ranking.conditional);
+      }
+    }
+  }
+}
+
+TEST_CASE("every ranker's conditionals of all rankings chain to its marginals", "[policies]") {
+  // Over every ordered choice of 3 of the 5 available candidates, the
+  // products of the conditionals are the rankings' probabilities: they sum to
+  // 1, and P(a at k) = sum of the probabilities of the rankings with a at k.
+  const Context context = masked_context();
+  std::vector<ActionId> available;
+  for (std::size_t a = 0; a < context.size(); ++a) {
+    if (context.available[a] != 0) available.push_back(static_cast<ActionId>(a));
+  }
+  for (const auto& name : ranker_names()) {
+    SECTION(name) {
+      const auto ranker = make_default_ranker(name, weighted_policy(kWeights));
+      Eigen::MatrixXd chained = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(context.size()), 3);
+      double total = 0.0;
+      for (ActionId a : available) {
+        for (ActionId b : available) {
+          for (ActionId c : available) {
+            if (a == b || a == c || b == c) continue;
+            const std::vector<ActionId> shown = {a, b, c};
+            const auto conditionals = ranker->conditionals(context, shown);
+            REQUIRE(conditionals.size() == 3);
+            double p = 1.0;
+            for (double q : conditionals) {
+              REQUIRE(q >= 0.0);
+              REQUIRE(q <= 1.0);
+              p *= q;
+            }
+            total += p;
+            for (Eigen::Index k = 0; k < 3; ++k) chained(shown[static_cast<std::size_t>(k)], k) += p;
+          }
+        }
+      }
+      REQUIRE(total == Approx(1.0).margin(1e-12));
+      const Eigen::MatrixXd marginals = ranker->marginals(context, 3);
+      REQUIRE((chained - marginals).cwiseAbs().maxCoeff() <= 1e-12);
+    }
+  }
+}
+
+TEST_CASE("every ranker refuses conditionals of a repeated or masked candidate", "[policies]") {
+  const Context context = masked_context();
+  for (const auto& name : ranker_names()) {
+    SECTION(name) {
+      const auto ranker = make_default_ranker(name, weighted_policy(kWeights));
+      const std::vector<ActionId> repeated = {0, 1, 0};
+      const std::vector<ActionId> masked = {0, 4};
+      const std::vector<ActionId> outside = {0, 9};
+      REQUIRE_THROWS_WITH(ranker->conditionals(context, repeated), Catch::Contains("slot 2"));
+      REQUIRE_THROWS_AS(ranker->conditionals(context, masked), std::invalid_argument);
+      REQUIRE_THROWS_AS(ranker->conditionals(context, outside), std::invalid_argument);
     }
   }
 }
