@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // recloop evaluate --log FILE --target SPEC [options]
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <string>
 
 #include <boost/program_options.hpp>
 
@@ -12,6 +14,7 @@
 #include "cli/json_writer.h"
 #include "cli/offline_evaluation.h"
 #include "cli/scenario_config.h"
+#include "cli/slate_evaluation.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "evaluation/probability_table.h"
@@ -24,9 +27,31 @@ namespace po = boost::program_options;
 namespace recloop {
 namespace {
 
-void write_estimate(JsonWriter& out, const Estimate& e) {
+void write_estimate(JsonWriter& out, const Estimate& e, const EstimateBounds* bounds) {
   out.begin_object().key("value").value(e.value).key("std_error").value(e.std_error)
-      .key("lower").value(e.lower).key("upper").value(e.upper).end_object();
+      .key("lower").value(e.lower).key("upper").value(e.upper);
+  if (bounds) {
+    out.key("bootstrap").begin_object()
+        .key("lower").value(bounds->bootstrap_lower).key("upper").value(bounds->bootstrap_upper)
+        .key("std_error").value(bounds->bootstrap_std_error).end_object();
+    out.key("safe_lower_bound").value(bounds->safe_lower);
+  }
+  out.end_object();
+}
+
+// "[lower, upper]" in a fixed width, or "-" when not computed.
+std::string interval_text(double lower, double upper) {
+  if (std::isnan(lower) || std::isnan(upper)) return "-";
+  char text[64];
+  std::snprintf(text, sizeof text, "[%7.4f, %7.4f]", lower, upper);
+  return text;
+}
+
+std::string number_text(double value) {
+  if (std::isnan(value)) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4f", value);
+  return text;
 }
 
 void write_weights(JsonWriter& out, const WeightReport& w) {
@@ -44,6 +69,10 @@ void write_weights(JsonWriter& out, const WeightReport& w) {
 }  // namespace
 
 int run_evaluate(const std::vector<std::string>& args) {
+  // Logs of rankings: `--slots L` hands over to cli/slate_evaluation.h.
+  for (const auto& arg : args) {
+    if (arg == "--slots" || arg.starts_with("--slots=")) return run_slate_evaluate(args);
+  }
   po::options_description options(
       "recloop evaluate --log FILE --target SPEC [options]\n\n"
       "Estimates the value (expected reward per request) of a target policy from a\n"
@@ -55,12 +84,24 @@ int run_evaluate(const std::vector<std::string>& args) {
       "  table:FILE   a fixed probability table item,slot,probability[,segment]\n"
       "               (see `recloop table`), scored on the whole log\n"
       "When the log was written by the simulator, the exact value is shown beside the\n"
-      "estimates.\n\n"
+      "estimates. Decisions whose reward has not arrived are not scored; their\n"
+      "count is printed (json: unrewarded_decisions).\n\n"
+      "Beside each estimate's normal 95% interval, for naive, ips, snips, dm, dr and\n"
+      "dr_cross_fit (\"-\" for the others):\n"
+      "  bootstrap    the 95% percentile interval of a Poisson bootstrap with\n"
+      "               --bootstrap replicates drawn from --bootstrap-seed: the same\n"
+      "               seed gives the same interval, whatever the order of the log\n"
+      "  safe lower   a lower bound on the value that holds with probability >= 95%\n"
+      "               (empirical Bernstein, Maurer & Pontil 2009), not for snips; it\n"
+      "               takes the range of the per-row terms from the log. Deploy the\n"
+      "               target only if this beats the current policy's value.\n\n"
       "options");
   std::string log_path, target_spec, logging_policy, scenario_path, reward_model = "ridge";
   std::string estimator_list = "ips,snips,dm,dr,dr_cross_fit";
   std::vector<std::string> overrides;
   double train_fraction = 0.5;
+  std::size_t bootstrap_replicates = 2000;
+  std::uint64_t bootstrap_seed = 0;
   options.add_options()
       ("help,h", "show this help")
       ("log", po::value(&log_path), "decision log (SQLite) to read")
@@ -74,6 +115,10 @@ int run_evaluate(const std::vector<std::string>& args) {
        "reward model of dm/dr: ridge (joint features) or tabular (mean reward per item)")
       ("scenario", po::value(&scenario_path), "scenario file holding the target's [POLICY] section")
       ("set", po::value(&overrides)->composing(), "override a target setting: POLICY.key=value")
+      ("bootstrap", po::value(&bootstrap_replicates)->default_value(bootstrap_replicates),
+       "bootstrap replicates B (>= 10), or 0 for no bootstrap interval and no safe lower bound")
+      ("bootstrap-seed", po::value(&bootstrap_seed)->default_value(bootstrap_seed),
+       "seed of the bootstrap replicates")
       ("json", "print one JSON object instead of a table");
   po::variables_map vm;
   try {
@@ -90,6 +135,10 @@ int run_evaluate(const std::vector<std::string>& args) {
   if (target_spec.empty()) throw ConfigError("--target SPEC is required");
   if (!(train_fraction >= 0.0 && train_fraction < 1.0)) {
     throw ConfigError("--train-fraction " + std::to_string(train_fraction) + ": must be in [0, 1)");
+  }
+  if (bootstrap_replicates != 0 && bootstrap_replicates < 10) {
+    throw ConfigError("--bootstrap " + std::to_string(bootstrap_replicates) +
+                      ": expected 0 (off) or at least 10 replicates");
   }
   if (reward_model != "ridge" && reward_model != "tabular") {
     throw ConfigError("--reward-model '" + reward_model + "': expected ridge or tabular");
@@ -113,13 +162,16 @@ int run_evaluate(const std::vector<std::string>& args) {
   }
 
   std::vector<Interaction> log;
+  std::size_t unrewarded = 0;  // decisions whose reward has not arrived: not scored, but said
   {
     EventLog event_log(log_path);
     event_log.for_each([&](const Interaction& i) { log.push_back(i); }, logging_policy);
+    unrewarded = event_log.unrewarded_count(logging_policy);
   }
   if (log.size() < 2) {
     throw Error(log_path + ": " + std::to_string(log.size()) + " rewarded decisions" +
                 (logging_policy.empty() ? std::string() : " of policy '" + logging_policy + "'") +
+                (unrewarded ? " (and " + std::to_string(unrewarded) + " without a reward)" : "") +
                 "; need at least 2 to estimate");
   }
 
@@ -147,7 +199,8 @@ int run_evaluate(const std::vector<std::string>& args) {
   if (held_out.size() < 2) throw Error("fewer than 2 interactions left to score on; lower --train-fraction");
   const auto result = evaluate_offline(held_out, target, target_spec, estimators, 0.05,
                                        reward_model == "tabular" ? RewardModelKind::tabular
-                                                                 : RewardModelKind::ridge);
+                                                                 : RewardModelKind::ridge,
+                                       {.replicates = bootstrap_replicates, .seed = bootstrap_seed});
 
   if (vm.count("json")) {
     JsonWriter out;
@@ -156,12 +209,16 @@ int run_evaluate(const std::vector<std::string>& args) {
     out.key("target").value(target_spec);
     out.key("trained_on").value(static_cast<std::uint64_t>(n_train));
     out.key("scored_on").value(static_cast<std::uint64_t>(result.n));
+    out.key("unrewarded_decisions").value(static_cast<std::uint64_t>(unrewarded));
+    out.key("bootstrap_replicates").value(static_cast<std::uint64_t>(bootstrap_replicates));
+    out.key("bootstrap_seed").value(bootstrap_seed);
     if (result.has_truth) out.key("exact_value").value(result.exact_value);
     out.key("naive").begin_object().key("value").value(result.naive.value)
         .key("std_error").value(result.naive.std_error).end_object();
-    for (const auto& [name, e] : result.estimates) {
-      out.key(name);
-      write_estimate(out, e);
+    for (std::size_t k = 0; k < result.estimates.size(); ++k) {
+      out.key(result.estimates[k].first);
+      write_estimate(out, result.estimates[k].second,
+                     result.bounds.empty() ? nullptr : &result.bounds[k]);
     }
     out.key("diagnostics");
     write_weights(out, result.weights);
@@ -174,13 +231,26 @@ int run_evaluate(const std::vector<std::string>& args) {
   }
   std::printf("target %s: trained on %zu interactions, scored on %zu\n", target_spec.c_str(),
               n_train, result.n);
+  if (unrewarded > 0) {
+    std::printf("%zu %s without a reward %s not scored\n", unrewarded,
+                unrewarded == 1 ? "decision" : "decisions", unrewarded == 1 ? "was" : "were");
+  }
   if (result.has_truth) std::printf("exact value (simulator truth): %.4f\n", result.exact_value);
   std::printf("naive mean of logged rewards: %.4f (SE %.4f)\n\n", result.naive.value,
               result.naive.std_error);
-  std::printf("%-10s %10s %10s %22s\n", "estimator", "value", "std error", "95% CI");
-  for (const auto& [name, e] : result.estimates) {
-    std::printf("%-10s %10.4f %10.4f     [%7.4f, %7.4f]\n", name.c_str(), e.value, e.std_error,
-                e.lower, e.upper);
+  std::printf("%-12s %9s %9s  %-18s  %-18s  %s\n", "estimator", "value", "std error",
+              "95% CI (normal)", "95% CI (bootstrap)", "95% safe lower");
+  for (std::size_t k = 0; k < result.estimates.size(); ++k) {
+    const auto& [name, e] = result.estimates[k];
+    const EstimateBounds bounds = result.bounds.empty() ? EstimateBounds{} : result.bounds[k];
+    std::printf("%-12s %9.4f %9.4f  %-18s  %-18s  %s\n", name.c_str(), e.value, e.std_error,
+                interval_text(e.lower, e.upper).c_str(),
+                interval_text(bounds.bootstrap_lower, bounds.bootstrap_upper).c_str(),
+                number_text(bounds.safe_lower).c_str());
+  }
+  if (bootstrap_replicates > 0) {
+    std::printf("(bootstrap: %zu replicates, seed %llu)\n", bootstrap_replicates,
+                static_cast<unsigned long long>(bootstrap_seed));
   }
   const WeightReport& w = result.weights;
   std::printf("\nimportance weights: effective sample size %.1f of %zu, mean %.3f, max %.3f, "

@@ -27,7 +27,16 @@ inline constexpr std::uint32_t kMaxCandidates = 1u << 20;
 std::string encode_doubles(std::span<const double> values);
 std::optional<std::vector<double>> decode_doubles(std::string_view bytes);
 
+// Decodes into `out`, reusing its storage: no allocation when `out` already
+// has the capacity (a reader that reuses one vector per row allocates once).
+// Returns false on malformed input, with `out` then unspecified.
+bool decode_doubles_into(std::string_view bytes, std::vector<double>& out);
+
 std::string encode_context(const Context& context);
 std::optional<Context> decode_context(std::string_view bytes);
+// As decode_context, into `out`, reusing its storage: no allocation when the
+// dimensions repeat from the previous row. Returns false on malformed input,
+// with `out` then unspecified.
+bool decode_context_into(std::string_view bytes, Context& out);
 
 }  // namespace recloop

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "evaluation/estimator.h"
+#include "evaluation/exact_sum.h"
 #include "evaluation/statistics.h"
 
 namespace recloop {
@@ -31,7 +32,7 @@ class DirectMethodEstimator final : public Estimator {
 
  private:
   std::shared_ptr<const RewardModel> model_;
-  RunningMoments terms_;
+  ExactMoments terms_;  // exact sums: the estimate does not depend on row order
 };
 
 }  // namespace recloop

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "evaluation/estimator.h"
+#include "evaluation/exact_sum.h"
 #include "evaluation/statistics.h"
 
 namespace recloop {
@@ -36,7 +37,7 @@ class DoublyRobustEstimator final : public Estimator {
  private:
   std::shared_ptr<const RewardModel> model_;
   double max_weight_;
-  RunningMoments terms_;
+  ExactMoments terms_;  // exact sums: the estimate does not depend on row order
 };
 
 }  // namespace recloop

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Order-independent summation. ExactSum keeps the exact sum of every value
-// added (as a short list of non-overlapping doubles) and rounds it once, to
-// the nearest double, when asked. The result is therefore a function of the
-// multiset of values alone: shuffling the rows of a log gives bit-identical
-// sums, means and variances. That is how the estimators built on it
-// guarantee estimates that do not depend on row order.
+// added (as a fixed-point integer spanning the whole double range) and rounds
+// it once, to the nearest double, when asked. The result is therefore a
+// function of the multiset of values alone: shuffling the rows of a log gives
+// bit-identical sums, means and variances. That is how the estimators built
+// on it guarantee estimates that do not depend on row order.
 //
-// Cost: a few floating-point operations per add() (the list stays at 1-3
-// entries for ordinary data). Values must be finite (asserted). Not thread-safe.
+// Cost: add() is a dozen integer operations and no branch on the data
+// (three 64-bit limb updates); value() costs O(limbs the values touched),
+// tens of nanoseconds for values of similar magnitude. 560 bytes. Values must
+// be finite (asserted), and so must the sum be. Not thread-safe.
 #pragma once
 
+#include <array>
 #include <cstddef>
-#include <vector>
+#include <cstdint>
 
 #include "evaluation/estimator.h"
 
@@ -23,8 +26,16 @@ class ExactSum {
   // The exact sum of the values added, correctly rounded (ties to even); 0 if none.
   double value() const;
 
+  // Limb k holds a signed multiple of 2^(32k - 1074): every finite double is
+  // an integer multiple of 2⁻¹⁰⁷⁴ below 2¹⁰²⁴, so 66 limbs of 32 bits (and two
+  // for carries) hold any of them, and a 53-bit significand spans three.
+  static constexpr int kLimbs = 68;
+
  private:
-  std::vector<double> partials_;  // non-overlapping, increasing magnitude
+  std::array<std::int64_t, kLimbs> limbs_{};  // each |limb| < 2⁶³: carried every 2²⁸ adds
+  int low_ = kLimbs;                          // lowest limb touched
+  int high_ = -1;                             // highest limb touched
+  std::uint32_t adds_since_carry_ = 0;
 };
 
 // Count, Σx and Σx² of a sequence, each summed exactly: mean and sample

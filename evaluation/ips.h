@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "evaluation/estimator.h"
+#include "evaluation/exact_sum.h"
 #include "evaluation/statistics.h"
 
 namespace recloop {
@@ -31,7 +32,7 @@ class IpsEstimator final : public Estimator {
 
  private:
   double max_weight_;
-  RunningMoments terms_;
+  ExactMoments terms_;  // exact sums: the estimate does not depend on row order
 };
 
 }  // namespace recloop

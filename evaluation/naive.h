@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "evaluation/estimator.h"
+#include "evaluation/exact_sum.h"
 #include "evaluation/statistics.h"
 
 namespace recloop {
@@ -21,7 +22,7 @@ class NaiveEstimator final : public Estimator {
   std::string_view name() const override { return "naive"; }
 
  private:
-  RunningMoments rewards_;
+  ExactMoments rewards_;  // exact sums: the estimate does not depend on row order
 };
 
 }  // namespace recloop

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "evaluation/estimator.h"
+#include "evaluation/exact_sum.h"
 
 namespace recloop {
 
@@ -26,13 +27,10 @@ class SnipsEstimator final : public Estimator {
 
  private:
   std::size_t count_ = 0;
-  // Running sums of w, w·r, w², w²·r and w²·r²: enough to evaluate the delta
-  // method's mean((w(r - V̂))²) for the final V̂ without a second pass.
-  double sum_w_ = 0.0;
-  double sum_wr_ = 0.0;
-  double sum_w2_ = 0.0;
-  double sum_w2r_ = 0.0;
-  double sum_w2r2_ = 0.0;
+  // Sums of w, w·r, w², w²·r and w²·r²: enough to evaluate the delta
+  // method's mean((w(r - V̂))²) for the final V̂ without a second pass. Exact
+  // sums, so the estimate does not depend on row order.
+  ExactSum sum_w_, sum_wr_, sum_w2_, sum_w2r_, sum_w2r2_;
 };
 
 }  // namespace recloop

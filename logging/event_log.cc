@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -22,7 +24,7 @@ namespace recloop {
 namespace {
 
 // The layout this build reads and writes; logging/schema.sql inserts it.
-constexpr std::int64_t kSchemaVersion = 2;
+constexpr std::int64_t kSchemaVersion = 3;
 
 // Version 1 -> 2: decisions gain the ranking slot (0 for every old decision,
 // which were all single-slot) and the interactions view shows it.
@@ -34,6 +36,21 @@ constexpr std::string_view kMigrateFrom1 =
     "  FROM decisions AS d JOIN rewards AS r ON r.event_id = d.event_id"
     "  ORDER BY d.seq;"
     "UPDATE schema_version SET version = 2;";
+
+// Version 2 -> 3: decisions gain the slot's conditional probability. Known for
+// slot 0, where it equals the probability (every single-slot decision); 0 =
+// not recorded for the later slots of rankings logged before version 3. The
+// interactions view shows it.
+constexpr std::string_view kMigrateFrom2 =
+    "ALTER TABLE decisions ADD COLUMN conditional REAL NOT NULL DEFAULT 0;"
+    "UPDATE decisions SET conditional = probability WHERE slot = 0;"
+    "DROP VIEW IF EXISTS interactions;"
+    "CREATE VIEW interactions AS"
+    "  SELECT d.seq, d.event_id, d.policy, d.action, d.item, d.slot, d.probability,"
+    "  d.conditional, r.reward"
+    "  FROM decisions AS d JOIN rewards AS r ON r.event_id = d.event_id"
+    "  ORDER BY d.seq;"
+    "UPDATE schema_version SET version = 3;";
 
 // How long a writer waits for another connection's lock before failing.
 constexpr int kBusyTimeoutMs = 5000;
@@ -116,6 +133,10 @@ void open_schema(SqliteDatabase& db) {
       db.exec(std::string(kMigrateFrom1), "cannot migrate the log from schema version 1");
       version = 2;
     }
+    if (version == 2) {
+      db.exec(std::string(kMigrateFrom2), "cannot migrate the log from schema version 2");
+      version = 3;
+    }
     if (version != kSchemaVersion) {
       throw Error("event log '" + db.path() + "': schema version " +
                   (version ? std::to_string(*version) : std::string("(none)")) +
@@ -145,7 +166,69 @@ void check_decision(const LoggedDecision& logged) {
                 "event '" + d.event_id + "': truth size differs from candidates");
   RECLOOP_CHECK(d.probability > 0.0 && d.probability <= 1.0,
                 "event '" + d.event_id + "': probability outside (0, 1]");
+  RECLOOP_CHECK(d.conditional == 0.0 || (d.conditional > 0.0 && d.conditional <= 1.0),
+                "event '" + d.event_id + "': conditional neither 0 nor in (0, 1]");
 }
+
+// Bits of RowCheck::bad: the numbers of a row that cannot be scored.
+constexpr unsigned kBadProbability = 1;
+constexpr unsigned kBadReward = 2;
+
+// Rows named in a bad-row error before "and N more".
+constexpr std::size_t kRowsNamed = 10;
+
+// What read_row found wrong with a row's numbers (bad = 0: nothing), with the
+// storage classes of the probability and reward as stored, before any conversion.
+struct RowCheck {
+  unsigned bad = 0;
+  int probability_type = SQLITE_FLOAT;
+  int reward_type = SQLITE_FLOAT;
+};
+
+// The value stored in `column` (storage class `type`) of the current row, as
+// an error shows it: a number, 'text' (cut at 40 bytes), a blob's size, or NULL.
+std::string stored_value(const SqliteStatement& statement, int column, int type) {
+  switch (type) {
+    case SQLITE_INTEGER: return std::to_string(statement.column_int64(column));
+    case SQLITE_FLOAT: {
+      // The shortest of 15 or 17 digits that reads back as the stored double.
+      const double value = statement.column_double(column);
+      char text[32];
+      std::snprintf(text, sizeof text, "%.15g", value);
+      if (std::strtod(text, nullptr) != value) std::snprintf(text, sizeof text, "%.17g", value);
+      return text;
+    }
+    case SQLITE_NULL: return "NULL";
+    case SQLITE_BLOB: return "a blob of " + std::to_string(statement.column_blob(column).size()) + " bytes";
+    default: {
+      const std::string_view text = statement.column_text(column);
+      constexpr std::size_t kShown = 40;
+      return "'" + std::string(text.substr(0, kShown)) + (text.size() > kShown ? "...'" : "'");
+    }
+  }
+}
+
+// The rows of one kind of bad number met by a read: the count and the first
+// kRowsNamed, for a one-line error that names them all.
+struct BadRows {
+  std::string_view what;  // "a probability that is not a number in (0, 1]"
+  std::size_t count = 0;
+  std::string named;
+
+  void add(std::string_view event_id, std::int64_t seq, std::string value) {
+    if (count++ >= kRowsNamed) return;
+    if (!named.empty()) named += ", ";
+    named += "'" + std::string(event_id) + "' (seq " + std::to_string(seq) + ", value " + value + ")";
+  }
+  // "N interactions with <what>: events a (...), b (...) and M more"
+  std::string describe() const {
+    std::string text = std::to_string(count) + (count == 1 ? " interaction" : " interactions") +
+                       " with " + std::string(what) + ": " + (count == 1 ? "event " : "events ") +
+                       named;
+    if (count > kRowsNamed) text += " and " + std::to_string(count - kRowsNamed) + " more";
+    return text;
+  }
+};
 
 Interaction join(const LoggedDecision& logged, double reward) {
   Interaction interaction;
@@ -157,6 +240,8 @@ Interaction join(const LoggedDecision& logged, double reward) {
   interaction.truth = logged.truth;
   interaction.policy = logged.decision.policy;
   interaction.slot = logged.decision.slot;
+  interaction.conditional = logged_conditional(logged.decision.slot, logged.decision.probability,
+                                               logged.decision.conditional);
   return interaction;
 }
 
@@ -169,14 +254,16 @@ struct EventLog::Impl {
         db,
         "INSERT OR IGNORE INTO decisions (event_id, timestamp_us, policy, "
         "model_version, action, item, probability, n_candidates, pmf, "
-        "context, truth, slot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        "context, truth, slot, conditional) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
     insert_reward.emplace(db,
                           "INSERT OR IGNORE INTO rewards (event_id, reward, timestamp_us, "
                           "received_seq) VALUES (?1, ?2, ?3, ?4)");
     find_reward.emplace(db, "SELECT reward FROM rewards WHERE event_id = ?1");
     has_decision.emplace(db, "SELECT 1 FROM decisions WHERE event_id = ?1");
+    // kDecisionColumns, then the conditional (column 7), which for_each does not read.
     find_decision.emplace(db, "SELECT " + std::string(kDecisionColumns) +
-                                  " FROM decisions AS d WHERE d.event_id = ?1");
+                                  ", d.conditional FROM decisions AS d WHERE d.event_id = ?1");
     read_all.emplace(db, read_statement(false));
     read_policy.emplace(db, read_statement(true));
     count_decisions.emplace(db, "SELECT COUNT(*) FROM decisions");
@@ -199,33 +286,48 @@ struct EventLog::Impl {
 
   // Decodes the row `statement` is on (columns kDecisionColumns, then the
   // reward in column `reward_column` if >= 0) into `out`, reusing its storage.
-  void read_row(const SqliteStatement& statement, Interaction& out, int reward_column) const {
+  // Throws for a corrupt context, truth, action or slot. Returns which of the
+  // probability and reward cannot be scored (kBadProbability, kBadReward; 0
+  // for a good row): a value stored as text or a blob (column_double would
+  // read 'NaN', 'abc' or '' as 0 and '0.05x' as 0.05), a probability outside
+  // (0, 1], a reward that is not finite. The check is a type test per column.
+  RowCheck read_row(const SqliteStatement& statement, Interaction& out, int reward_column) const {
+    RowCheck check;
+    unsigned& bad = check.bad;
     out.event_id.assign(statement.column_text(0));
     out.policy.assign(statement.column_text(1));
     const std::int64_t action = statement.column_int64(2);
+    check.probability_type = statement.column_type(3);
+    if (!is_number(check.probability_type)) bad |= kBadProbability;
     out.probability = statement.column_double(3);
-    auto context = decode_context(statement.column_blob(4));
-    if (!context) throw corrupt(out.event_id, "context");
-    out.context = std::move(*context);
+    // Decoded into out's own storage: reading row after row of one shape allocates nothing.
+    if (!decode_context_into(statement.column_blob(4), out.context)) {
+      throw corrupt(out.event_id, "context");
+    }
     if (statement.column_is_null(5)) {
       out.truth.clear();
-    } else {
-      auto truth = decode_doubles(statement.column_blob(5));
-      if (!truth || truth->size() != out.context.size()) throw corrupt(out.event_id, "truth");
-      out.truth = std::move(*truth);
+    } else if (!decode_doubles_into(statement.column_blob(5), out.truth) ||
+               out.truth.size() != out.context.size()) {
+      throw corrupt(out.event_id, "truth");
     }
     if (action < 0 || static_cast<std::uint64_t>(action) >= out.context.size()) {
       throw corrupt(out.event_id, "action");
     }
     out.action = static_cast<ActionId>(action);
-    if (!(out.probability > 0.0 && out.probability <= 1.0)) {
-      throw corrupt(out.event_id, "probability");
-    }
+    if (!(out.probability > 0.0 && out.probability <= 1.0)) bad |= kBadProbability;
     const std::int64_t slot = statement.column_int64(6);
     if (slot < 0 || slot > std::int64_t{std::numeric_limits<std::uint32_t>::max()}) throw corrupt(out.event_id, "slot");
     out.slot = static_cast<std::uint32_t>(slot);
-    if (reward_column >= 0) out.reward = statement.column_double(reward_column);
+    if (reward_column >= 0) {
+      check.reward_type = statement.column_type(reward_column);
+      if (!is_number(check.reward_type)) bad |= kBadReward;
+      out.reward = statement.column_double(reward_column);
+      if (!std::isfinite(out.reward)) bad |= kBadReward;
+    }
+    return check;
   }
+
+  static bool is_number(int type) { return type == SQLITE_INTEGER || type == SQLITE_FLOAT; }
 
   Error corrupt(const std::string& event_id, std::string_view column) const {
     return Error("event log '" + db.path() + "': event '" + event_id + "': corrupt " +
@@ -295,6 +397,7 @@ EventLog::WriteResult EventLog::write(const std::vector<LoggedDecision>& decisio
           insert.bind_blob(11, truth);
         }
         insert.bind(12, static_cast<std::int64_t>(d.slot));
+        insert.bind(13, logged_conditional(d.slot, d.probability, d.conditional));
         insert.step();
       }
       const bool is_new = impl.db.changes() == 1;
@@ -333,7 +436,13 @@ EventLog::WriteResult EventLog::write(const std::vector<LoggedDecision>& decisio
       find.bind_text(1, reward.event_id);
       if (find.step()) {
         Interaction& interaction = result.joined.emplace_back();
-        impl.read_row(find, interaction, -1);
+        const RowCheck check = impl.read_row(find, interaction, -1);
+        if (check.bad & kBadProbability) {
+          throw Error("event log '" + impl.db.path() + "': event '" + interaction.event_id +
+                      "': stored probability " + stored_value(find, 3, check.probability_type) +
+                      " is not a number in (0, 1]");
+        }
+        interaction.conditional = find.column_double(7);
         interaction.reward = reward.value;
       }
     }
@@ -375,11 +484,46 @@ void EventLog::for_each(const std::function<void(const Interaction&)>& fn,
     }
   } clear{impl, outer};
 
+  // Column of read_statement() holding the reward.
+  constexpr int kReward = 7;
   Interaction interaction;
+  bool good = true;
+  BadRows bad_probability{"a probability that is not a number in (0, 1]", 0, {}};
+  BadRows bad_reward{"a reward that is not a finite number", 0, {}};
+  // Looks up a bad row's seq, to name it (not read for good rows).
+  std::optional<SqliteStatement> find_seq;
+  auto seq_of = [&](const std::string& event_id) -> std::int64_t {
+    if (!find_seq) find_seq.emplace(impl.db, "SELECT seq FROM decisions WHERE event_id = ?1");
+    StatementReset reset(*find_seq);
+    find_seq->bind_text(1, event_id);
+    return find_seq->step() ? find_seq->column_int64(0) : -1;
+  };
   while (statement->step()) {
-    impl.read_row(*statement, interaction, 7);
-    fn(interaction);
+    const RowCheck check = impl.read_row(*statement, interaction, kReward);
+    const unsigned bad = check.bad;
+    if (bad == 0) {
+      if (good) fn(interaction);
+      continue;
+    }
+    // A bad row stops the scoring: fn sees no further row, and the rest of the
+    // log is read only to name every bad row in one error.
+    good = false;
+    const bool named = bad_probability.count < kRowsNamed || bad_reward.count < kRowsNamed;
+    const std::int64_t seq = named ? seq_of(interaction.event_id) : -1;
+    if (bad & kBadProbability) {
+      bad_probability.add(interaction.event_id, seq, stored_value(*statement, 3, check.probability_type));
+    }
+    if (bad & kBadReward) {
+      bad_reward.add(interaction.event_id, seq, stored_value(*statement, kReward, check.reward_type));
+    }
   }
+  if (good) return;
+  std::string message = "event log '" + impl.db.path() + "': ";
+  if (bad_probability.count > 0) message += bad_probability.describe();
+  if (bad_reward.count > 0) {
+    message += (bad_probability.count > 0 ? "; " : "") + bad_reward.describe();
+  }
+  throw Error(message + "; nothing can be scored until they are corrected");
 }
 
 bool EventLog::has_event(const EventId& event_id) const {
@@ -394,5 +538,14 @@ std::size_t EventLog::decision_count() const { return impl_->count(*impl_->count
 std::size_t EventLog::reward_count() const { return impl_->count(*impl_->count_rewards); }
 
 std::size_t EventLog::interaction_count() const { return impl_->count(*impl_->count_interactions); }
+
+std::size_t EventLog::unrewarded_count(const std::string& policy) const {
+  // One scan of the decisions with a primary-key probe of rewards per row.
+  SqliteStatement count(impl_->db,
+                        "SELECT COUNT(*) FROM decisions AS d WHERE (?1 = '' OR d.policy = ?1) "
+                        "AND NOT EXISTS (SELECT 1 FROM rewards AS r WHERE r.event_id = d.event_id)");
+  count.bind_text(1, policy);
+  return impl_->count(count);
+}
 
 }  // namespace recloop

@@ -138,4 +138,6 @@ bool SqliteStatement::column_is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
+int SqliteStatement::column_type(int column) const { return sqlite3_column_type(stmt_, column); }
+
 }  // namespace recloop

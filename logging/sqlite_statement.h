@@ -68,6 +68,10 @@ class SqliteStatement {
   std::string_view column_text(int column) const;
   std::string_view column_blob(int column) const;
   bool column_is_null(int column) const;
+  // The column's storage class (SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT,
+  // SQLITE_BLOB or SQLITE_NULL). Ask before column_double/column_text, which
+  // may convert the stored value.
+  int column_type(int column) const;
 
  private:
   const SqliteDatabase& db_;
