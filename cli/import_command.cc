@@ -7,6 +7,8 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "logging/coat_import.h"
+#include "logging/dsjson.h"
 #include "logging/event_log.h"
 #include "logging/imported_log.h"
 #include "logging/obd_import.h"
@@ -20,9 +22,15 @@ int run_import(const std::vector<std::string>& args) {
       "recloop import FORMAT SOURCE --out LOG [options]\n\n"
       "Turns another tool's log into a recloop decision log (imported decisions keep\n"
       "only the chosen action's probability). FORMAT is:\n"
+      "  coat DIR   Coat ratings (Schnabel et al. 2016, e.g. data/coat): self-selected\n"
+      "             ratings as policy coat_self_selected with the propensities,\n"
+      "             random ratings as coat_random; mapping in logging/coat_import.h\n"
       "  obd DIR    Open Bandit Dataset: DIR is one campaign folder (e.g.\n"
       "             data/obd/random/men) or the root holding POLICY/CAMPAIGN folders;\n"
-      "             mapping in logging/obd_import.h\n\n"
+      "             mapping in logging/obd_import.h\n"
+      "  dsjson FILE  Vowpal Wabbit / Decision Service JSON lines (the whole pmf is\n"
+      "             kept; unlabelled lines are decisions without reward; _skipLearn\n"
+      "             lines get policy NAME_skip_learn); mapping in logging/dsjson.h\n\n"
       "Importing into an existing log adds the events it does not hold yet.\n\n"
       "options");
   std::string format, source, out_path, campaign, policy;
@@ -30,7 +38,8 @@ int run_import(const std::vector<std::string>& args) {
       ("help,h", "show this help")
       ("out", po::value(&out_path), "recloop log (SQLite) to write; created if missing")
       ("campaign", po::value(&campaign), "obd: only this campaign (men, women, all)")
-      ("policy", po::value(&policy), "obd: only this logging policy (random, bts)");
+      ("policy", po::value(&policy), "obd: only this logging policy (random, bts); "
+       "dsjson: policy name to store (default dsjson)");
   po::options_description hidden;
   hidden.add_options()("format", po::value(&format))("source", po::value(&source));
   po::options_description all;
@@ -51,6 +60,19 @@ int run_import(const std::vector<std::string>& args) {
   if (format.empty() || source.empty()) throw ConfigError("usage: recloop import FORMAT SOURCE --out LOG");
   if (out_path.empty()) throw ConfigError("--out LOG is required");
 
+  if (format == "coat") {
+    const CoatLog coat = read_coat(source);
+    EventLog log(out_path);
+    for (const ImportedLog* part : {&coat.self_selected, &coat.random}) {
+      const std::size_t fresh = write_imported(log, *part);
+      std::printf("%s: %zu ratings of policy %s, %zu users x %zu items (%zu new) -> %s\n",
+                  source.c_str(), part->decisions.size(),
+                  part == &coat.random ? kCoatRandomPolicy : kCoatSelfSelectedPolicy, coat.users,
+                  coat.items, fresh, out_path.c_str());
+    }
+    return 0;
+  }
+
   if (format == "obd") {
     const auto folders = find_obd_folders(source, policy, campaign);
     EventLog log(out_path);
@@ -63,7 +85,24 @@ int run_import(const std::vector<std::string>& args) {
     }
     return 0;
   }
-  throw ConfigError("unknown format '" + format + "' (known: obd)");
+  if (format == "dsjson") {
+    const std::string name = policy.empty() ? std::string("dsjson") : policy;
+    const DsjsonLog imported = read_dsjson(source, name);
+    EventLog log(out_path);
+    const std::size_t fresh = write_dsjson_events(log, imported);
+    std::size_t labelled = 0, skip_learn = 0;
+    for (const auto& event : imported.events) {
+      labelled += event.reward ? 1 : 0;
+      skip_learn += event.skip_learn ? 1 : 0;
+    }
+    std::printf("%s: %zu decisions (%zu with reward, %zu _skipLearn as policy %s%s), %zu shared and %zu "
+                "action features (%zu new) -> %s\n",
+                source.c_str(), imported.events.size(), labelled, skip_learn, name.c_str(),
+                std::string(kSkipLearnSuffix).c_str(), imported.user_features.size(),
+                imported.action_features.size(), fresh, out_path.c_str());
+    return 0;
+  }
+  throw ConfigError("unknown format '" + format + "' (known: obd, dsjson, coat)");
 }
 
 }  // namespace recloop
