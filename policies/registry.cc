@@ -12,6 +12,7 @@
 #include "policies/linear_thompson.h"
 #include "policies/logistic_thompson.h"
 #include "policies/multi_armed_epsilon_greedy.h"
+#include "policies/popularity_policy.h"
 #include "policies/probability_floor.h"
 #include "policies/softmax.h"
 #include "policies/square_cb.h"
@@ -28,7 +29,7 @@ std::vector<std::string> policy_names() {
           std::string(SquareCb::kName), std::string(Bagging::kName),
           std::string(BernoulliThompson::kName), std::string(GaussianThompson::kName),
           std::string(LinearThompson::kName), std::string(LogisticThompson::kName),
-          std::string(LinUcbHybrid::kName)};
+          std::string(LinUcbHybrid::kName), std::string(PopularityPolicy::kName)};
 }
 
 namespace {
@@ -106,6 +107,11 @@ std::unique_ptr<Policy> make_unfloored_policy(const std::string& name, ConfigSec
     section.reject_unknown();
     return std::make_unique<LinUcbHybrid>(config, feature_dim);
   }
+  if (name == PopularityPolicy::kName) {
+    const auto config = PopularityPolicy::Config::from(section);
+    section.reject_unknown();
+    return std::make_unique<PopularityPolicy>(config);
+  }
   std::string known;
   for (const auto& n : policy_names()) known += (known.empty() ? "" : ", ") + n;
   throw ConfigError(section.source() + ": unknown policy '" + name + "' (known: " + known + ")");
@@ -141,6 +147,7 @@ std::unique_ptr<Policy> load_policy(const std::string& name, ModelReader& in) {
   if (name == LinearThompson::kName) return LinearThompson::load(in);
   if (name == LogisticThompson::kName) return LogisticThompson::load(in);
   if (name == LinUcbHybrid::kName) return LinUcbHybrid::load(in);
+  if (name == PopularityPolicy::kName) return PopularityPolicy::load(in);
   std::string known;
   for (const auto& n : policy_names()) known += (known.empty() ? "" : ", ") + n;
   throw Error("model data names an unknown policy '" + name + "' (known: " + known + ")");
@@ -216,6 +223,10 @@ std::string policy_reference(const std::string& name) {
   if (name == LinUcbHybrid::kName) {
     return "LinUCB with hybrid linear models, shared and per-item (Li, Chu, Langford & "
            "Schapire 2010, WWW, eq. 6 and Alg. 2)";
+  }
+  if (name == PopularityPolicy::kName) {
+    return "popularity-biased logging, P(a) proportional to popularity^beta, for selection-bias "
+           "experiments (Steck 2011, \"Item popularity and recommendation accuracy\", RecSys)";
   }
   return {};
 }
