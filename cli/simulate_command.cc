@@ -21,8 +21,10 @@
 #include "feedback/closed_loop.h"
 #include "feedback/collector.h"
 #include "logging/event_log.h"
+#include "policies/ranker_registry.h"
 #include "policies/registry.h"
 #include "simulator/registry.h"
+#include "simulator/slate_simulator.h"
 
 namespace po = boost::program_options;
 
@@ -66,6 +68,78 @@ std::string format_estimate(const Estimate& e) {
   return buffer;
 }
 
+// The report of a ranking run (slots > 1): per request, clicks and the value,
+// exact or estimated as PolicyRun says; regret only when the best slate is known.
+void print_rankings(const Scenario& scenario, const Simulator& world, const RunConfig& run,
+                    const std::vector<PolicyRun>& runs, double oracle, double seconds, bool json,
+                    const std::string& kept_log) {
+  const bool exact = std::all_of(runs.begin(), runs.end(), [](const PolicyRun& r) { return r.value_exact; });
+  const bool regret = std::all_of(runs.begin(), runs.end(), [](const PolicyRun& r) { return r.has_oracle; });
+  if (json) {
+    JsonWriter out;
+    out.begin_object();
+    out.key("scenario").value(scenario.source());
+    out.key("world").value(world.name());
+    out.key("steps").value(static_cast<std::int64_t>(run.steps));
+    out.key("seed").value(static_cast<std::uint64_t>(run.seed));
+    out.key("slots").value(static_cast<std::int64_t>(run.slots));
+    out.key("ranker").value(run.ranker);
+    out.key("seconds").value(seconds);
+    out.key("value_exact").value(exact);
+    if (regret) out.key("oracle_value").value(oracle);
+    out.key("policies").begin_array();
+    for (const auto& r : runs) {
+      out.begin_object();
+      out.key("policy").value(r.policy);
+      out.key("events").value(r.events);
+      out.key("clicks").value(r.clicks);
+      out.key("clicks_per_request").value(r.ctr());
+      out.key("value").value(r.value());
+      if (regret) out.key("regret").value(r.regret());
+      out.key("curve").begin_array();
+      for (const auto& p : r.curve) {
+        out.begin_object().key("step").value(p.step);
+        if (regret) out.key("regret").value(p.cumulative_regret);
+        out.key("value").value(p.window_value).end_object();
+      }
+      out.end_array();
+      out.end_object();
+    }
+    out.end_array();
+    out.end_object();
+    std::cout << out.str() << "\n";
+    return;
+  }
+  std::printf("\nclosed loop: %lld requests per policy, %lld-slot rankings (%s), world %s, "
+              "seed %llu, %.1f s\n\n",
+              static_cast<long long>(run.steps), static_cast<long long>(run.slots),
+              run.ranker.c_str(), std::string(world.name()).c_str(),
+              static_cast<unsigned long long>(run.seed), seconds);
+  const char* value_label = exact ? "exact value" : "est. value";
+  std::printf("%-16s %9s %8s %10s %12s", "policy", "requests", "clicks", "clicks/req", value_label);
+  if (regret) std::printf(" %10s", "regret");
+  std::printf("\n");
+  for (const auto& r : runs) {
+    std::printf("%-16s %9llu %8.0f %10.4f %12.4f", r.policy.c_str(),
+                static_cast<unsigned long long>(r.events), r.clicks, r.ctr(), r.value());
+    if (regret) std::printf(" %10.1f", r.regret());
+    std::printf("\n");
+  }
+  if (regret) std::printf("%-16s %9s %8s %10s %12.4f %10.1f\n", "oracle", "", "", "", oracle, 0.0);
+  if (exact) {
+    std::printf("\n(exact value: mean over requests of the ranking policy's expected reward, from\n"
+                " its slot marginals; regret: cumulative, against the best slate of each request)\n");
+  } else {
+    std::printf("\n(est. value: mean over requests of the exact expected reward of the drawn slate,\n"
+                " an unbiased estimate of the policy's value: this choice model is not linear in\n"
+                " the slot marginals, so the exact value and the regret are not computed)\n");
+  }
+  std::printf("\n(off-policy estimates of rankings: keep the log with --log FILE, then\n"
+              " recloop evaluate --log %s --slots %lld --target %s:POLICY)\n",
+              kept_log.empty() ? "FILE" : kept_log.c_str(), static_cast<long long>(run.slots),
+              run.ranker.c_str());
+}
+
 }  // namespace
 
 int run_simulate(const std::vector<std::string>& args) {
@@ -74,6 +148,8 @@ int run_simulate(const std::vector<std::string>& args) {
       "Runs the closed loop on a simulated world: each policy in [run] policies serves\n"
       "[run] steps requests; decisions and rewards go over ZeroMQ to a collector that\n"
       "stores them in SQLite and streams the joined interactions back to the learner.\n"
+      "With [run] slots = L > 1 (world = population) each request shows a ranking of L\n"
+      "items ([run] ranker, keys in [ranker]), logged one decision per slot.\n"
       "Without SCENARIO the built-in defaults (scenarios/default.ini) are used.\n\n"
       "options");
   std::vector<std::string> overrides;
@@ -107,18 +183,39 @@ int run_simulate(const std::vector<std::string>& args) {
 
   Scenario scenario = scenario_path.empty() ? default_scenario() : load_scenario(scenario_path);
   for (const auto& assignment : overrides) scenario.apply_override(assignment);
-  std::vector<std::string> known_sections{"run", "simulator"};
+  std::vector<std::string> known_sections{"run", "simulator", "ranker"};
   for (const auto& name : policy_names()) known_sections.push_back(name);
   scenario.reject_unknown_sections(known_sections);
 
+  // Each policy runs on a fresh world built from the same section, so a world
+  // with a clock (items that expire) serves every policy the same requests.
+  const ConfigSection simulator_section = scenario.section("simulator");
+  const auto make_world = [&simulator_section] {
+    ConfigSection section = simulator_section;
+    return make_simulator(section);
+  };
   auto world = make_simulator(scenario.section("simulator"));
   const RunConfig run = RunConfig::from(scenario.section("run"));
   scenario.section("run").reject_unknown();
-  // Build every policy once before running, so a bad value fails before any work.
+  const auto slots = static_cast<std::size_t>(run.slots);
+  if (slots > 1 && dynamic_cast<const SlateSimulator*>(world.get()) == nullptr) {
+    throw ConfigError(scenario.section("run").where("slots") + ": a ranking needs a world that " +
+                      "shows slates (world = population); world '" + std::string(world->name()) +
+                      "' shows one item per request");
+  }
+  // Build every policy (and the ranker) once before running, so a bad value
+  // fails before any work.
   for (const auto& name : run.policies) make_policy(name, scenario.section(name), world->feature_dim());
   for (const auto& name : policy_names()) {
     if (scenario.has_section(name)) make_policy(name, scenario.section(name), world->feature_dim());
   }
+  const ConfigSection ranker_section = scenario.section("ranker");
+  const RankerFactory ranker_factory = [&ranker_section, &run](std::shared_ptr<const Policy> base) {
+    ConfigSection section = ranker_section;
+    return make_ranker(run.ranker, section, std::move(base));
+  };
+  ranker_factory(std::shared_ptr<const Policy>(
+      make_policy(run.policies.front(), scenario.section(run.policies.front()), world->feature_dim())));
 
   const bool keep_log = !log_path.empty();
   if (!keep_log) log_path = temporary_log_path();
@@ -126,7 +223,8 @@ int run_simulate(const std::vector<std::string>& args) {
   {
     EventLog check(log_path);
     for (const auto& name : run.policies) {
-      if (check.has_event(run_tag + ":" + name + ":0")) {
+      if (check.has_event(run_tag + ":" + name + ":0") ||
+          check.has_event(run_tag + ":" + name + ":0/0")) {
         throw ConfigError(log_path + ": already holds run seed " + std::to_string(run.seed) +
                           " of policy '" + name + "'; use a new --log or --set run.seed=N");
       }
@@ -158,17 +256,20 @@ int run_simulate(const std::vector<std::string>& args) {
     }
     for (const auto& name : run.policies) {
       auto policy = make_policy(name, scenario.section(name), world->feature_dim());
-      runs.push_back(run_policy(std::move(policy), *world, run, run_tag, client, stream, progress));
+      auto policy_world = make_world();
+      runs.push_back(run_policy(std::move(policy), *policy_world, run, run_tag, client, stream,
+                                progress, ranker_factory));
     }
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   // Off-policy estimates of every final policy from the uniform policy's log,
-  // read back from the SQLite file the collector wrote.
+  // read back from the SQLite file the collector wrote (single slots only:
+  // rankings are scored by `recloop evaluate --slots`).
   std::vector<Interaction> uniform_log;
-  const bool have_uniform =
-      std::find(run.policies.begin(), run.policies.end(), "uniform") != run.policies.end();
+  const bool have_uniform = slots == 1 && std::find(run.policies.begin(), run.policies.end(),
+                                                    "uniform") != run.policies.end();
   if (have_uniform) {
     EventLog log(log_path);
     const std::string prefix = run_tag + ":uniform:";
@@ -183,6 +284,10 @@ int run_simulate(const std::vector<std::string>& args) {
   if (!keep_log) remove_log(log_path);
 
   const double oracle = runs.front().oracle_sum / static_cast<double>(runs.front().events);
+  if (slots > 1) {
+    print_rankings(scenario, *world, run, runs, oracle, seconds, json, keep_log ? log_path : "");
+    return 0;
+  }
   if (json) {
     JsonWriter out;
     out.begin_object();

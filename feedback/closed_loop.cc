@@ -3,11 +3,18 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <map>
+#include <memory>
+#include <span>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "policies/ranker_registry.h"
+#include "simulator/slate_simulator.h"
 
 namespace recloop {
 namespace {
@@ -18,9 +25,47 @@ std::int64_t now_us() {
       .count();
 }
 
-std::uint64_t step_of(const EventId& event_id) {
+// (step, slot) of an event id "<prefix><step>" (slot 0) or "<prefix><step>/<slot>",
+// where the prefix ends with ':'.
+std::pair<std::uint64_t, std::uint64_t> position_of(const EventId& event_id) {
   const auto colon = event_id.rfind(':');
-  return std::stoull(event_id.substr(colon + 1));
+  const auto slash = event_id.find('/', colon);
+  const std::uint64_t step = std::stoull(event_id.substr(colon + 1, slash - colon - 1));
+  return {step, slash == EventId::npos ? 0 : std::stoull(event_id.substr(slash + 1))};
+}
+
+// The slate world of a ranking run: `world` as a SlateSimulator able to show
+// `slots` items. Throws ConfigError otherwise.
+SlateSimulator& slate_world(Simulator& world, std::size_t slots) {
+  auto* slates = dynamic_cast<SlateSimulator*>(&world);
+  if (slates == nullptr) {
+    throw ConfigError("simulate: [run] slots = " + std::to_string(slots) + " needs a world that "
+                      "shows slates (world = population); world '" + std::string(world.name()) +
+                      "' shows one item per request");
+  }
+  if (slots > slates->max_slots()) {
+    throw ConfigError("simulate: [run] slots = " + std::to_string(slots) + " exceeds the " +
+                      std::to_string(slates->max_slots()) + " slots world '" +
+                      std::string(world.name()) + "' can show");
+  }
+  return *slates;
+}
+
+// The best slate's exact reward: the `slots` candidates with the highest
+// single-slot expected reward, best first. By the rearrangement inequality
+// this maximises sum_k w_k r_(k) over slates whenever the value is linear in
+// the marginals with non-increasing slot weights w_k (pbm, multi_click).
+double best_slate_reward(const SlateSimulator& world, const Context& context, std::size_t slots,
+                         std::vector<double>& rewards, std::vector<ActionId>& order) {
+  rewards.resize(context.size());
+  order.resize(context.size());
+  for (ActionId a = 0; a < context.size(); ++a) {
+    rewards[a] = world.expected_reward(context, a);
+    order[a] = a;
+  }
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(slots), order.end(),
+                    [&](ActionId x, ActionId y) { return rewards[x] > rewards[y]; });
+  return world.expected_slate_reward(context, std::span<const ActionId>(order.data(), slots));
 }
 
 }  // namespace
@@ -43,15 +88,37 @@ RunConfig RunConfig::from(ConfigSection& section) {
                                  "longest wait for the collector, in milliseconds");
   c.curve_points = section.get_int("curve_points", c.curve_points, 1, 10'000,
                                    "learning-curve points reported per policy");
+  c.slots = section.get_int("slots", c.slots, 1, static_cast<long long>(SlateSimulator::kMaxSlots),
+                            "items shown per request: 1 = one decision, > 1 = a ranking "
+                            "(needs world = population)");
+  c.ranker = section.get_choice("ranker", c.ranker, ranker_names(),
+                                "how a policy's pmf becomes a ranking when slots > 1 "
+                                "(keys in [ranker])");
   if (c.policies.empty()) throw ConfigError(section.where("policies") + ": no policy to run");
   return c;
 }
 
 PolicyRun run_policy(std::unique_ptr<Policy> policy, Simulator& world, const RunConfig& config,
                      const std::string& run_tag, FeedbackClient& client,
-                     InteractionStream& stream, const Progress& progress) {
+                     InteractionStream& stream, const Progress& progress,
+                     const RankerFactory& ranker_factory) {
   PolicyRun run;
   run.policy = std::string(policy->name());
+  const auto slots = static_cast<std::size_t>(config.slots);
+  run.slots = slots;
+  // Rankings: the ranker reads the policy it does not own, which outlives it.
+  SlateSimulator* slates = nullptr;
+  std::unique_ptr<Ranker> ranker;
+  if (slots > 1) {
+    slates = &slate_world(world, slots);
+    const std::shared_ptr<const Policy> base(std::shared_ptr<void>(), policy.get());
+    if (ranker_factory) {
+      ranker = ranker_factory(base);
+    } else {
+      ConfigSection defaults("ranker");
+      ranker = make_ranker(config.ranker, defaults, base);
+    }
+  }
   // Common random numbers: every policy sees the same request stream and the
   // same click noise (one engine output per click), so differences between
   // policies are not sampling noise of the world.
@@ -62,27 +129,60 @@ PolicyRun run_policy(std::unique_ptr<Policy> policy, Simulator& world, const Run
   const std::string prefix = run_tag + ":" + run.policy + ":";
   double window_value = 0.0;
   std::uint64_t window_n = 0;
+  std::vector<double> slot_rewards(slots);
+  std::vector<double> single_rewards;
+  std::vector<ActionId> order;
 
+  // Joined interactions of a batch by step * slots + slot.
   std::map<std::uint64_t, Interaction> pending;
   for (std::uint64_t start = 0; start < steps; start += static_cast<std::uint64_t>(config.batch)) {
     const std::uint64_t end = std::min(steps, start + static_cast<std::uint64_t>(config.batch));
     for (std::uint64_t step = start; step < end; ++step) {
       LoggedDecision logged;
       logged.context = world.next_context(context_rng);
-      logged.decision = policy->choose(logged.context, prefix + std::to_string(step), config.seed);
-      logged.truth.resize(logged.context.size());
+      const EventId event_id = prefix + std::to_string(step);
       double value = 0.0, best = 0.0;
-      for (ActionId a = 0; a < logged.context.size(); ++a) {
-        logged.truth[a] = world.expected_reward(logged.context, a);
-        value += logged.decision.pmf[a] * logged.truth[a];
-        best = std::max(best, logged.truth[a]);
+      if (slots == 1) {
+        logged.decision = policy->choose(logged.context, event_id, config.seed);
+        logged.truth.resize(logged.context.size());
+        for (ActionId a = 0; a < logged.context.size(); ++a) {
+          logged.truth[a] = world.expected_reward(logged.context, a);
+          value += logged.decision.pmf[a] * logged.truth[a];
+          best = std::max(best, logged.truth[a]);
+        }
+        const double reward = world.draw_reward(logged.context, logged.decision.action, reward_rng);
+        logged.timestamp_us = now_us();
+        client.send(logged);
+        client.send(Reward{logged.decision.event_id, reward, logged.timestamp_us});
+        run.clicks += reward;
+      } else {
+        if (logged.context.size() < slots) {
+          throw ConfigError("simulate: [run] slots = " + std::to_string(slots) + " but request " +
+                            std::to_string(step) + " offers only " +
+                            std::to_string(logged.context.size()) + " candidates");
+        }
+        const Ranking ranking = ranker->rank(logged.context, slots, event_id, config.seed);
+        slates->draw_slate_rewards(logged.context, ranking.actions, reward_rng, slot_rewards);
+        // Value: exact from the marginals when the choice model allows it,
+        // else the drawn slate's exact expected reward (unbiased for the value).
+        if (const auto exact = slates->value_from_marginals(logged.context, ranking.slot_pmfs)) {
+          value = *exact;
+          best = best_slate_reward(*slates, logged.context, slots, single_rewards, order);
+        } else {
+          value = slates->expected_slate_reward(logged.context, ranking.actions);
+          run.value_exact = false;
+          run.has_oracle = false;
+        }
+        // Per-slot truth depends on the rest of the slate, so none is logged.
+        logged.timestamp_us = now_us();
+        for (std::size_t k = 0; k < slots; ++k) {
+          logged.decision = slot_decision(ranking, k);
+          client.send(logged);
+          client.send(Reward{logged.decision.event_id, slot_rewards[k], logged.timestamp_us});
+          run.clicks += slot_rewards[k];
+        }
       }
-      const double reward = world.draw_reward(logged.context, logged.decision.action, reward_rng);
-      logged.timestamp_us = now_us();
-      client.send(logged);
-      client.send(Reward{logged.decision.event_id, reward, logged.timestamp_us});
       ++run.events;
-      run.clicks += reward;
       run.value_sum += value;
       run.oracle_sum += best;
       window_value += value;
@@ -98,9 +198,10 @@ PolicyRun run_policy(std::unique_ptr<Policy> policy, Simulator& world, const Run
                   std::to_string(client.unacknowledged()) + " events within " +
                   std::to_string(config.timeout_ms) + " ms");
     }
-    // Updates are applied in request order, whatever order the collector's
-    // batches produced them in, so the run does not depend on timing.
-    const auto expected = end - start;
+    // Updates are applied in request order (and slot order within a
+    // request), whatever order the collector's batches produced them in, so
+    // the run does not depend on timing.
+    const auto expected = (end - start) * slots;
     while (pending.size() < expected) {
       auto interaction = stream.receive(static_cast<int>(config.timeout_ms));
       if (!interaction) {
@@ -109,14 +210,15 @@ PolicyRun run_policy(std::unique_ptr<Policy> policy, Simulator& world, const Run
                     std::to_string(pending.size()) + " of " + std::to_string(expected) + ")");
       }
       if (interaction->event_id.rfind(prefix, 0) != 0) continue;  // another run's event
-      const auto step = step_of(interaction->event_id);
-      if (step < start || step >= end) continue;
-      pending.emplace(step, std::move(*interaction));
+      const auto [step, slot] = position_of(interaction->event_id);
+      if (step < start || step >= end || slot >= slots) continue;
+      pending.emplace(step * slots + slot, std::move(*interaction));
     }
-    for (auto& [step, interaction] : pending) policy->update(interaction);
+    for (auto& [position, interaction] : pending) policy->update(interaction);
     pending.clear();
     if (progress) progress(run.policy, static_cast<std::int64_t>(end), config.steps);
   }
+  ranker.reset();
   run.final_policy = std::move(policy);
   return run;
 }
