@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+// `recloop learn`: the learner of the live loop. Reads the joined interactions
+// a collector pushes (`recloop collect --learner ENDPOINT`), updates a policy
+// with each, and publishes the policy's model every N updates
+// (feedback/model_stream.h) to decision servers started with
+// `recloop serve --models ENDPOINT`. Stops on SIGINT or SIGTERM, publishes
+// what it has learned since the last snapshot, prints its counters, exits 0.
+#include "cli/commands.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "feedback/client.h"
+#include "feedback/model_stream.h"
+#include "policies/model_file.h"
+#include "policies/registry.h"
+
+#include <boost/program_options.hpp>
+#include <zmq.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace recloop {
+namespace {
+
+namespace po = boost::program_options;
+
+// Set by the signal handler, read by the learning loop. A signal handler can
+// reach nothing else, so this one flag has to live at namespace scope.
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set from a signal handler");
+
+extern "C" void request_learn_stop(int) { stop_requested.store(true); }
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = request_learn_stop;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: a blocked poll returns EINTR and sees the flag at once
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+}  // namespace
+
+int run_learn(const std::vector<std::string>& args) {
+  std::string from, publish_endpoint, policy_name, model_path;
+  std::vector<std::string> overrides;
+  long long every = 100;
+  int republish_ms = 1000;
+  po::options_description described(
+      "recloop learn: update a policy from a collector's joined interactions and publish\n"
+      "its model to decision servers (recloop serve --models)\n\n"
+      "usage: recloop learn --from ENDPOINT (--policy NAME | --model FILE) --publish ENDPOINT\n"
+      "                     [--every N]\n\n"
+      "options");
+  described.add_options()
+      ("help,h", "print this help and exit")
+      ("from", po::value(&from)->value_name("ENDPOINT"),
+       "the collector's learner endpoint (recloop collect --learner)")
+      ("policy", po::value(&policy_name)->value_name("NAME"),
+       "policy to learn, built for the feature dimension of the first interaction")
+      ("model", po::value(&model_path)->value_name("FILE"), "model file to continue learning")
+      ("set", po::value(&overrides)->composing()->value_name("KEY=VALUE"),
+       "policy setting (key=value or NAME.key=value); repeatable")
+      ("publish", po::value(&publish_endpoint)->value_name("ENDPOINT"),
+       "PUB endpoint to bind for model snapshots")
+      ("every", po::value(&every)->value_name("N")->default_value(every),
+       "publish after every N updates, 1 .. 1000000000")
+      ("republish-ms", po::value(&republish_ms)->value_name("MS")->default_value(republish_ms),
+       "repeat the latest snapshot this often, for servers that connect late");
+  const po::positional_options_description no_positionals;  // so stray words are errors
+  po::variables_map values;
+  try {
+    po::store(po::command_line_parser(args).options(described).positional(no_positionals).run(),
+              values);
+    po::notify(values);
+  } catch (const po::error& e) {
+    throw ConfigError(std::string(e.what()) + " (see recloop learn --help)");
+  }
+  if (values.count("help")) {
+    std::cout << described << "\n";
+    return 0;
+  }
+  if (from.empty()) throw ConfigError("--from ENDPOINT is required");
+  if (publish_endpoint.empty()) throw ConfigError("--publish ENDPOINT is required");
+  if (policy_name.empty() == model_path.empty()) {
+    throw ConfigError("give exactly one of --policy NAME and --model FILE");
+  }
+  if (every < 1 || every > 1'000'000'000) {
+    throw ConfigError("--every " + std::to_string(every) + " is outside 1 .. 1000000000");
+  }
+  if (republish_ms < 1) throw ConfigError("--republish-ms must be >= 1");
+
+  if (!model_path.empty() && !overrides.empty()) {
+    throw ConfigError("--set configures a --policy; a --model carries its settings");
+  }
+  Scenario scenario;
+  for (const auto& assignment : overrides) {
+    const auto equals = assignment.find('=');
+    const auto dot = assignment.find('.');
+    scenario.apply_override(dot != std::string::npos && dot < equals ? assignment
+                                                                     : policy_name + "." + assignment);
+  }
+  std::unique_ptr<Policy> policy;
+  if (!model_path.empty()) {
+    policy = load_model(model_path);
+  } else {
+    // Built once now so that a bad name or setting fails before anything is read.
+    (void)make_policy(policy_name, scenario.section(policy_name), 1);
+    scenario.reject_unknown_sections({policy_name});
+  }
+
+  install_stop_handlers();
+  zmq::context_t zmq(1);
+  InteractionStream stream(zmq, from);
+  ModelPublisher publisher(zmq, publish_endpoint);
+  std::fprintf(stderr, "recloop learn: reading interactions from %s, publishing models on %s every %lld updates\n",
+               from.c_str(), publisher.endpoint().c_str(), every);
+
+  using Clock = std::chrono::steady_clock;
+  std::uint64_t received = 0, updates = 0, skipped = 0, since_publish = 0;
+  auto last_sent = Clock::now();
+  auto publish = [&] {
+    publisher.publish(*policy, policy->model_version());
+    since_publish = 0;
+    last_sent = Clock::now();
+  };
+  while (!stop_requested.load()) {
+    const auto interaction = stream.receive(100);
+    if (interaction) {
+      ++received;
+      if (!policy) {
+        policy = make_policy(policy_name, scenario.section(policy_name),
+                             interaction->context.feature_dim());
+      }
+      try {
+        policy->update(*interaction);
+        ++updates;
+        ++since_publish;
+      } catch (const std::exception& e) {
+        // An interaction of another dimension or catalogue: skipped, not fatal.
+        ++skipped;
+        std::fprintf(stderr, "recloop learn: skipped interaction '%s': %s\n",
+                     interaction->event_id.c_str(), e.what());
+      }
+      if (since_publish >= static_cast<std::uint64_t>(every)) publish();
+    }
+    if (Clock::now() - last_sent >= std::chrono::milliseconds(republish_ms)) {
+      publisher.republish();
+      last_sent = Clock::now();
+    }
+  }
+  if (policy && since_publish > 0) publish();
+  std::printf("recloop learn: stopped: received=%llu updates=%llu skipped=%llu published=%llu "
+              "model_version=%llu\n",
+              static_cast<unsigned long long>(received), static_cast<unsigned long long>(updates),
+              static_cast<unsigned long long>(skipped),
+              static_cast<unsigned long long>(publisher.published()),
+              static_cast<unsigned long long>(policy ? policy->model_version() : 0));
+  return 0;
+}
+
+}  // namespace recloop

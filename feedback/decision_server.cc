@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: Apache-2.0
+// Frontend/backend/worker layout after zguide ch. 3 ("Multithreaded Server");
+// request and reply fields after the Azure Personalizer Rank API, whose
+// "rewardActionId" and "ranking" an application can use unchanged.
+#include "feedback/decision_server.h"
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "feedback/client.h"
+
+#include <unistd.h>
+#include <zmq_addon.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <iterator>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <thread>
+#include <utility>
+
+namespace recloop {
+namespace {
+
+using nlohmann::json;
+
+// Bounds what a peer can make the server allocate: a request over
+// max_request_bytes but within this size is read and refused with an error
+// reply; ZeroMQ drops the connection of a peer sending more.
+constexpr std::int64_t kHardMessageLimit = std::int64_t{64} << 20;
+
+std::string clipped(std::string_view text) {
+  constexpr std::size_t kShown = 60;
+  if (text.size() <= kShown) return std::string(text);
+  return std::string(text.substr(0, kShown)) + "...";
+}
+
+// The value of one feature: a finite number or a boolean.
+double feature_value(const json& value, const std::string& where, const std::string& key) {
+  if (value.is_boolean()) return value.get<bool>() ? 1.0 : 0.0;
+  if (!value.is_number()) {
+    throw RequestError(where + " feature '" + key + "' is " + clipped(value.dump()) +
+                       ", not a number");
+  }
+  const double number = value.get<double>();
+  if (!std::isfinite(number)) {
+    throw RequestError(where + " feature '" + key + "' is not finite");
+  }
+  return number;
+}
+
+// Merges an object, or an array of objects, into key -> value.
+std::map<std::string, double> feature_map(const json& features, const std::string& where) {
+  std::map<std::string, double> merged;
+  auto add_object = [&](const json& object) {
+    if (!object.is_object()) {
+      throw RequestError(where + " features must be an object or an array of objects, not " +
+                         clipped(object.dump()));
+    }
+    for (const auto& [key, value] : object.items()) {
+      if (!merged.emplace(key, feature_value(value, where, key)).second) {
+        throw RequestError(where + " feature '" + key + "' is given twice");
+      }
+    }
+  };
+  if (features.is_array()) {
+    for (const auto& object : features) add_object(object);
+  } else {
+    add_object(features);
+  }
+  return merged;
+}
+
+void fill(const std::map<std::string, double>& features, const std::vector<std::string>& names,
+          int dim, const std::string& where, Eigen::Ref<Eigen::VectorXd> out) {
+  if (names.empty()) {
+    if (features.size() != static_cast<std::size_t>(dim)) {
+      throw RequestError(where + " has " + std::to_string(features.size()) + " features, the " +
+                         "server expects " + std::to_string(dim));
+    }
+    Eigen::Index i = 0;
+    for (const auto& [key, value] : features) out[i++] = value;  // std::map: byte-wise key order
+    return;
+  }
+  out.setZero();
+  std::size_t found = 0;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto it = features.find(names[i]);
+    if (it == features.end()) continue;
+    out[static_cast<Eigen::Index>(i)] = it->second;
+    ++found;
+  }
+  if (found != features.size()) {
+    for (const auto& [key, value] : features) {
+      if (std::find(names.begin(), names.end(), key) == names.end()) {
+        throw RequestError(where + " feature '" + key + "' is not one the server knows");
+      }
+    }
+  }
+}
+
+ItemId item_id(const json& id, std::size_t index) {
+  const std::string where = "actions[" + std::to_string(index) + "].id";
+  if (id.is_number_unsigned()) return id.get<std::uint64_t>();
+  if (id.is_number_integer()) {
+    throw RequestError(where + " " + id.dump() + " is negative");
+  }
+  if (!id.is_string()) {
+    throw RequestError(where + " must be a string or a non-negative integer, not " +
+                       clipped(id.dump()));
+  }
+  const auto& text = id.get_ref<const std::string&>();
+  if (text.empty()) throw RequestError(where + " is empty");
+  ItemId value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  const bool digits = std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits && ec == std::errc() && end == text.data() + text.size()) return value;
+  return fnv1a64(text);
+}
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string error_reply(const std::string& message) {
+  return json{{"error", message}}.dump();
+}
+
+}  // namespace
+
+FeatureSchema FeatureSchema::from_names(std::vector<std::string> context_names,
+                                        std::vector<std::string> action_names, int user_dim,
+                                        int action_dim) {
+  for (const auto* names : {&context_names, &action_names}) {
+    std::set<std::string> seen;
+    for (const auto& name : *names) {
+      if (name.empty()) throw ConfigError("feature list holds an empty name");
+      if (!seen.insert(name).second) throw ConfigError("feature '" + name + "' is listed twice");
+    }
+  }
+  FeatureSchema schema;
+  schema.user_dim = context_names.empty() ? user_dim : static_cast<int>(context_names.size());
+  schema.action_dim = action_names.empty() ? action_dim : static_cast<int>(action_names.size());
+  schema.context_names = std::move(context_names);
+  schema.action_names = std::move(action_names);
+  if (schema.user_dim < 0 || schema.action_dim < 0) {
+    throw ConfigError("feature dimensions must be >= 0");
+  }
+  return schema;
+}
+
+RankRequest parse_rank_request(std::string_view text, const FeatureSchema& schema) {
+  json request = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (request.is_discarded()) throw RequestError("request is not valid JSON");
+  if (!request.is_object()) throw RequestError("request must be a JSON object");
+  static const std::set<std::string> kKnown{"eventId", "contextFeatures", "actions", "slots",
+                                            "baselineAction"};
+  for (const auto& [key, value] : request.items()) {
+    if (kKnown.count(key) == 0) throw RequestError("unknown field '" + clipped(key) + "'");
+  }
+
+  RankRequest parsed;
+  if (const auto it = request.find("eventId"); it != request.end()) {
+    if (!it->is_string()) throw RequestError("eventId must be a string");
+    const auto& id = it->get_ref<const std::string&>();
+    if (id.empty() || id.size() > kMaxRequestEventIdBytes) {
+      throw RequestError("eventId must have 1 .. " + std::to_string(kMaxRequestEventIdBytes) +
+                         " bytes, has " + std::to_string(id.size()));
+    }
+    parsed.event_id = id;
+  }
+
+  const auto actions = request.find("actions");
+  if (actions == request.end() || !actions->is_array() || actions->empty()) {
+    throw RequestError("actions must be a non-empty array");
+  }
+  const std::size_t k = actions->size();
+  Context& context = parsed.context;
+  context.user.resize(schema.user_dim);
+  if (const auto it = request.find("contextFeatures"); it != request.end()) {
+    fill(feature_map(*it, "contextFeatures"), schema.context_names, schema.user_dim,
+         "contextFeatures", context.user);
+  } else {
+    fill({}, schema.context_names, schema.user_dim, "contextFeatures", context.user);
+  }
+  context.actions.resize(schema.action_dim, static_cast<Eigen::Index>(k));
+  context.items.reserve(k);
+  parsed.ids.reserve(k);
+  std::set<ItemId> seen;
+  for (std::size_t a = 0; a < k; ++a) {
+    const json& action = (*actions)[a];
+    const std::string where = "actions[" + std::to_string(a) + "]";
+    if (!action.is_object()) throw RequestError(where + " must be an object");
+    const auto id = action.find("id");
+    if (id == action.end()) throw RequestError(where + " has no id");
+    const ItemId item = item_id(*id, a);
+    if (!seen.insert(item).second) {
+      throw RequestError(where + ".id " + clipped(id->dump()) + " repeats an earlier candidate");
+    }
+    for (const auto& [key, value] : action.items()) {
+      if (key != "id" && key != "features") {
+        throw RequestError(where + " has unknown field '" + clipped(key) + "'");
+      }
+    }
+    const auto features = action.find("features");
+    fill(features == action.end() ? std::map<std::string, double>{}
+                                  : feature_map(*features, where),
+         schema.action_names, schema.action_dim, where, context.actions.col(static_cast<Eigen::Index>(a)));
+    context.items.push_back(item);
+    parsed.ids.push_back(*id);
+  }
+
+  if (const auto it = request.find("slots"); it != request.end()) {
+    if (!it->is_number_unsigned() || it->get<std::uint64_t>() < 1 || it->get<std::uint64_t>() > k) {
+      throw RequestError("slots must be an integer in 1 .. " + std::to_string(k) +
+                         " (the number of actions), not " + clipped(it->dump()));
+    }
+    parsed.slots = static_cast<std::size_t>(it->get<std::uint64_t>());
+  }
+  if (const auto it = request.find("baselineAction"); it != request.end()) {
+    if (std::find(parsed.ids.begin(), parsed.ids.end(), *it) == parsed.ids.end()) {
+      throw RequestError("baselineAction " + clipped(it->dump()) + " is not one of the actions");
+    }
+    parsed.baseline = *it;
+  }
+  return parsed;
+}
+
+DecisionServer::DecisionServer(zmq::context_t& zmq, DecisionServerOptions options,
+                               FeatureSchema schema, PolicySnapshot first)
+    : zmq_(zmq),
+      options_(std::move(options)),
+      schema_(std::move(schema)),
+      frontend_(zmq, zmq::socket_type::router) {
+  if (options_.threads < 1) throw std::invalid_argument("DecisionServer: threads must be >= 1");
+  if (options_.poll_timeout_ms < 1 || options_.flush_timeout_ms < 0 ||
+      options_.resend_timeout_ms < 1) {
+    throw std::invalid_argument("DecisionServer: timeouts out of range");
+  }
+  if (options_.max_request_bytes < 2) {
+    throw std::invalid_argument("DecisionServer: max_request_bytes must be >= 2");
+  }
+  if (!first.policy) throw std::invalid_argument("DecisionServer: no policy");
+  snapshot_.store(std::make_shared<const PolicySnapshot>(std::move(first)));
+
+  // An identifier, not a random draw: the start time and process id make the
+  // prefix of generated event ids differ between servers and restarts.
+  const auto started = std::chrono::system_clock::now().time_since_epoch().count();
+  const std::uint64_t tag =
+      splitmix64(static_cast<std::uint64_t>(started) ^ (static_cast<std::uint64_t>(::getpid()) << 40));
+  std::array<char, 17> hex{};
+  std::snprintf(hex.data(), hex.size(), "%016llx", static_cast<unsigned long long>(tag));
+  id_prefix_ = hex.data();
+  backend_endpoint_ = "inproc://recloop-decision-workers-" + id_prefix_;
+
+  frontend_.set(zmq::sockopt::linger, 0);
+  frontend_.set(zmq::sockopt::maxmsgsize,
+                std::max<std::int64_t>(kHardMessageLimit,
+                                       static_cast<std::int64_t>(options_.max_request_bytes) + 4096));
+  try {
+    frontend_.bind(options_.endpoint);
+  } catch (const zmq::error_t& e) {
+    throw Error("decision server: cannot bind '" + options_.endpoint + "': " + e.what());
+  }
+  endpoint_ = frontend_.get(zmq::sockopt::last_endpoint);
+}
+
+DecisionServer::~DecisionServer() = default;
+
+void DecisionServer::publish(PolicySnapshot next) {
+  if (!next.policy) throw std::invalid_argument("DecisionServer::publish: no policy");
+  snapshot_.store(std::make_shared<const PolicySnapshot>(std::move(next)));
+  swaps_.fetch_add(1, std::memory_order_relaxed);
+}
+
+DecisionServerStats DecisionServer::stats() const {
+  DecisionServerStats s;
+  s.requests = requests_.load();
+  s.answered = answered_.load();
+  s.rejected = rejected_.load();
+  s.failed = failed_.load();
+  s.forwarded = forwarded_.load();
+  s.unacknowledged = unacknowledged_.load();
+  s.swaps = swaps_.load();
+  return s;
+}
+
+EventId DecisionServer::next_event_id() {
+  return id_prefix_ + "-" + std::to_string(next_id_.fetch_add(1, std::memory_order_relaxed));
+}
+
+std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDecision>& decisions) {
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  RankRequest request;
+  try {
+    if (body.size() > options_.max_request_bytes) {
+      throw RequestError("request has " + std::to_string(body.size()) + " bytes, more than the " +
+                         std::to_string(options_.max_request_bytes) + " allowed");
+    }
+    request = parse_rank_request(body, schema_);
+  } catch (const RequestError& e) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return error_reply(e.what());
+  }
+  // One load: the whole request decides with this snapshot.
+  const std::shared_ptr<const PolicySnapshot> snapshot = snapshot_.load();
+  if (request.slots && !snapshot->ranker) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return error_reply("slots: this server has no ranker (start it with --ranker)");
+  }
+  const EventId event_id = request.event_id ? *request.event_id : next_event_id();
+  const std::int64_t timestamp = now_us();
+  json reply;
+  try {
+    reply["eventId"] = event_id;
+    json ranking = json::array();
+    if (!request.slots) {
+      Decision decision = snapshot->policy->choose(request.context, event_id, options_.run_seed);
+      decision.model_version = snapshot->version;
+      std::vector<std::size_t> order(request.ids.size());
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      const std::size_t chosen = decision.action;
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        if (a == chosen) return b != chosen;
+        if (b == chosen) return false;
+        return decision.pmf[a] > decision.pmf[b];
+      });
+      for (const std::size_t a : order) {
+        ranking.push_back({{"id", request.ids[a]}, {"probability", decision.pmf[a]}});
+      }
+      reply["rewardActionId"] = request.ids[decision.action];
+      reply["policy"] = decision.policy;
+      decisions.push_back({std::move(decision), std::move(request.context), {}, timestamp});
+    } else {
+      const Ranking drawn =
+          snapshot->ranker->rank(request.context, *request.slots, event_id, options_.run_seed);
+      for (std::size_t k = 0; k < drawn.actions.size(); ++k) {
+        Decision decision = slot_decision(drawn, k);
+        decision.model_version = snapshot->version;
+        ranking.push_back({{"id", request.ids[decision.action]},
+                           {"probability", decision.probability},
+                           {"conditional", decision.conditional},
+                           {"eventId", decision.event_id}});
+        decisions.push_back({std::move(decision), request.context, {}, timestamp});
+      }
+      reply["rewardActionId"] = request.ids[drawn.actions.front()];
+      reply["policy"] = drawn.policy;
+      reply["slots"] = drawn.actions.size();
+    }
+    reply["ranking"] = std::move(ranking);
+    reply["modelVersion"] = snapshot->version;
+    if (request.baseline) reply["baselineAction"] = *request.baseline;
+  } catch (const std::exception& e) {
+    // A policy refusing the context (e.g. a model of another dimension) or a
+    // contract check failing: the request cannot be answered, the server goes on.
+    decisions.clear();
+    failed_.fetch_add(1, std::memory_order_relaxed);
+    return error_reply(std::string("decision failed: ") + e.what());
+  }
+  answered_.fetch_add(1, std::memory_order_relaxed);
+  return reply.dump();
+}
+
+void DecisionServer::work(const std::atomic<bool>& stop) {
+  zmq::socket_t socket(zmq_, zmq::socket_type::rep);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.connect(backend_endpoint_);
+  std::unique_ptr<FeedbackClient> client;
+  if (!options_.collector_endpoint.empty()) {
+    client = std::make_unique<FeedbackClient>(
+        zmq_, options_.collector_endpoint, ClientOptions{.resend_timeout_ms = options_.resend_timeout_ms});
+  }
+  std::vector<LoggedDecision> decisions;
+  std::vector<zmq::message_t> parts;
+  while (!stop.load()) {
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    int ready = 0;
+    try {
+      ready = zmq::poll(&item, 1, std::chrono::milliseconds(options_.poll_timeout_ms));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+    if (ready > 0 && (item.revents & ZMQ_POLLIN)) {
+      parts.clear();
+      if (!zmq::recv_multipart(socket, std::back_inserter(parts))) continue;
+      decisions.clear();
+      std::string reply;
+      if (parts.size() != 1) {
+        requests_.fetch_add(1, std::memory_order_relaxed);
+        rejected_.fetch_add(1, std::memory_order_relaxed);
+        reply = error_reply("a request is one message part holding JSON, not " +
+                            std::to_string(parts.size()) + " parts");
+      } else {
+        reply = answer(parts.front().to_string_view(), decisions);
+      }
+      socket.send(zmq::buffer(reply), zmq::send_flags::none);
+      if (client) {
+        for (const auto& decision : decisions) client->send(decision);
+        forwarded_.fetch_add(decisions.size(), std::memory_order_relaxed);
+      }
+    }
+    if (client) client->poll(0);
+  }
+  if (client) {
+    client->flush(options_.flush_timeout_ms);
+    unacknowledged_.fetch_add(client->unacknowledged(), std::memory_order_relaxed);
+  }
+}
+
+void DecisionServer::run(const std::atomic<bool>& stop) {
+  zmq::socket_t backend(zmq_, zmq::socket_type::dealer);
+  backend.set(zmq::sockopt::linger, 0);
+  backend.bind(backend_endpoint_);
+
+  // Workers stop on their own flag, raised after the frontend has stopped, so
+  // none is left waiting on a backend that is gone.
+  std::atomic<bool> stop_workers{false};
+  std::atomic<bool> worker_failed{false};
+  std::vector<std::thread> workers;
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  workers.reserve(static_cast<std::size_t>(options_.threads));
+  for (int t = 0; t < options_.threads; ++t) {
+    workers.emplace_back([&] {
+      try {
+        work(stop_workers);
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        worker_failed.store(true);
+      }
+    });
+  }
+
+  std::vector<zmq::message_t> parts;
+  auto forward = [&parts](zmq::socket_t& from, zmq::socket_t& to) {
+    parts.clear();
+    if (!zmq::recv_multipart(from, std::back_inserter(parts), zmq::recv_flags::dontwait)) return;
+    zmq::send_multipart(to, parts);
+  };
+  // A failed worker (say, a collector endpoint that cannot be used) stops the
+  // server rather than leaving it to serve with fewer workers.
+  while (!stop.load() && !worker_failed.load()) {
+    std::array<zmq::pollitem_t, 2> items{{{frontend_.handle(), 0, ZMQ_POLLIN, 0},
+                                          {backend.handle(), 0, ZMQ_POLLIN, 0}}};
+    int ready = 0;
+    try {
+      ready = zmq::poll(items.data(), items.size(), std::chrono::milliseconds(options_.poll_timeout_ms));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+    if (ready <= 0) continue;
+    if (items[0].revents & ZMQ_POLLIN) forward(frontend_, backend);
+    if (items[1].revents & ZMQ_POLLIN) forward(backend, frontend_);
+  }
+  stop_workers.store(true);
+  for (auto& worker : workers) worker.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace recloop

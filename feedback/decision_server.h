@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+// The decision server: answers rank requests from applications with a policy's
+// decision, and forwards every decision to a Collector, so that the rewards
+// the application reports later (FeedbackClient or `recloop reward`, keyed by
+// the same event id) join it in the log.
+//
+// Sockets (zguide ch. 3, "multithreaded server"): a ROUTER frontend that
+// applications connect to, an inproc DEALER backend, and `threads` workers,
+// each a REP socket on the backend. The frontend loop only moves messages
+// between the two, so requests are answered concurrently and a slow request
+// does not hold up the others. Every worker owns its FeedbackClient (DEALER to
+// the collector): a worker replies first, then queues the decision in its
+// client, which sends it without waiting (client.h); the reply never waits for
+// the collector or its disk. Idle workers poll their client so resends happen.
+//
+// Policy: all workers read one immutable snapshot (policy, optional ranker,
+// model version) through std::atomic<std::shared_ptr<const PolicySnapshot>>: a
+// request loads the pointer once and decides with that snapshot from start to
+// end; publish() swaps in a new one without stopping or locking the workers.
+// Policy's const members are safe to call concurrently (policy.h).
+//
+// Request: one message part holding a JSON object (from a REQ socket; from a
+// DEALER, an empty delimiter part first), at most max_request_bytes:
+//   {
+//     "eventId":  "abc-1",                   optional string; generated when absent
+//     "contextFeatures": [{"age": 0.3}, {"mobile": 1}]   or {"age": 0.3, "mobile": 1}
+//     "actions": [{"id": "item-17", "features": [{"price": 0.2}]}, ...],
+//     "slots": 3,                            optional: rank 3 of the candidates
+//     "baselineAction": "item-17"            optional: a candidate id, echoed back
+//   }
+// Reply: one part, a JSON object. Without "slots":
+//   {"eventId": "abc-1", "rewardActionId": "item-17", "policy": "lin_ucb",
+//    "modelVersion": 42,
+//    "ranking": [{"id": "item-17", "probability": 0.9}, {"id": 3, "probability": 0.1}]}
+// "ranking" holds every candidate with its probability under the policy's pmf:
+// the chosen one first, then the others by decreasing probability (ties in
+// request order). The chosen candidate's probability is the one logged.
+// With "slots": L (1 <= L <= candidates), the server's ranker draws L
+// candidates; "ranking" holds those L, in slot order, each with "probability"
+// (P(candidate at this slot), the marginal that is logged), "conditional"
+// (given the slots before it) and "eventId": "<eventId>/<k>", the id under
+// which slot k is logged and its reward must be reported (policies/ranker.h);
+// "rewardActionId" is the candidate at slot 0.
+// An unusable request gets {"error": "..."} naming what was wrong, and is
+// counted in DecisionServerStats::rejected; it never stops the server.
+//
+// Features (FeatureSchema): "contextFeatures" fills Context::user and each
+// action's "features" its column of Context::actions. Either is a JSON object
+// or an array of objects (merged; a key given twice is an error). Values are
+// finite numbers or booleans (true = 1). With a list of names, the vector is
+// those features in list order, a missing one 0 (an absent sparse feature) and
+// a key not in the list an error; without one, the vector is every key's value
+// in byte-wise key order, and the number of keys must equal the dimension.
+// Candidate ids are strings or non-negative integers, distinct within a
+// request; Context::items holds the integer, or the decimal value of a string
+// of digits, or else FNV-1a-64 (core/rng.h) of the string.
+//
+// Thread safety: construct, then run() from one thread. publish() and stats()
+// may be called from any thread while run() is serving.
+#pragma once
+
+#include "core/types.h"
+#include "policies/policy.h"
+#include "policies/ranker.h"
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace recloop {
+
+// How request features become vectors (see the header comment).
+struct FeatureSchema {
+  std::vector<std::string> context_names;  // empty: all keys in byte-wise order
+  std::vector<std::string> action_names;   // empty: all keys in byte-wise order
+  int user_dim = 0;    // length of Context::user; = context_names.size() when names are given
+  int action_dim = 0;  // rows of Context::actions; = action_names.size() when names are given
+  // Builds a schema from name lists; an empty list leaves its dimension as given.
+  // Throws ConfigError for an empty or repeated name.
+  static FeatureSchema from_names(std::vector<std::string> context_names,
+                                  std::vector<std::string> action_names, int user_dim,
+                                  int action_dim);
+};
+
+// A request that cannot be answered; what() names the field and value.
+class RequestError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RankRequest {
+  std::optional<EventId> event_id;
+  Context context;
+  std::vector<nlohmann::json> ids;  // each candidate's "id" as given (string or integer)
+  std::optional<std::size_t> slots;
+  std::optional<nlohmann::json> baseline;  // the baseline candidate's id as given
+};
+
+// Longest event id a request may carry: room is left for the "/<slot>" suffix.
+inline constexpr std::size_t kMaxRequestEventIdBytes = 200;
+
+// Parses and validates one request. Throws RequestError for invalid JSON, a
+// missing or wrong-typed field, a non-finite or non-numeric feature, a wrong
+// number of features, no candidates, repeated candidate ids, slots outside
+// 1 .. candidates, a baseline that is not a candidate, or an event id that is
+// empty or longer than kMaxRequestEventIdBytes. Size limits are the caller's.
+RankRequest parse_rank_request(std::string_view json, const FeatureSchema& schema);
+
+struct DecisionServerOptions {
+  std::string endpoint = "tcp://127.0.0.1:5570";  // ROUTER bind; no keys, so loopback by default
+  std::string collector_endpoint;                 // where decisions go; empty = nowhere
+  int threads = 1;                                // workers, >= 1
+  std::size_t max_request_bytes = 1u << 20;       // larger requests get an error reply
+  std::uint64_t run_seed = 0;                     // decision_seed(run_seed, event id)
+  int poll_timeout_ms = 50;                       // how often idle loops check `stop`, >= 1
+  int flush_timeout_ms = 5000;                    // bound on the final flush of each client
+  int resend_timeout_ms = 1000;                   // FeedbackClient's resend timeout
+};
+
+struct DecisionServerStats {
+  std::uint64_t requests = 0;        // requests received by the workers
+  std::uint64_t answered = 0;        // decisions replied
+  std::uint64_t rejected = 0;        // error replies for bad requests
+  std::uint64_t failed = 0;          // error replies for a failure inside the policy
+  std::uint64_t forwarded = 0;       // logged decisions handed to a FeedbackClient (one per slot)
+  std::uint64_t unacknowledged = 0;  // of those, not acknowledged when the workers stopped
+  std::uint64_t swaps = 0;           // snapshots published after the first
+};
+
+// What the workers decide with. Immutable once published.
+struct PolicySnapshot {
+  std::shared_ptr<const Policy> policy;
+  std::shared_ptr<const Ranker> ranker;  // over `policy`; null = "slots" requests are refused
+  std::uint64_t version = 0;             // reported as modelVersion and logged
+};
+
+class DecisionServer {
+ public:
+  // Binds the frontend. Throws recloop::Error naming the endpoint if it cannot
+  // be bound, std::invalid_argument for bad options or a null policy.
+  DecisionServer(zmq::context_t& zmq, DecisionServerOptions options, FeatureSchema schema,
+                 PolicySnapshot first);
+  ~DecisionServer();
+  DecisionServer(const DecisionServer&) = delete;
+  DecisionServer& operator=(const DecisionServer&) = delete;
+
+  // Serves until `stop` is true, then stops taking requests, lets every worker
+  // flush its client for up to flush_timeout_ms, joins them and returns.
+  // Rethrows, after the same shutdown, an exception that ended a worker (a
+  // collector endpoint that cannot be connected to).
+  void run(const std::atomic<bool>& stop);
+
+  // Makes `next` the snapshot every request from now on decides with.
+  void publish(PolicySnapshot next);
+  std::shared_ptr<const PolicySnapshot> snapshot() const { return snapshot_.load(); }
+
+  DecisionServerStats stats() const;
+  // The endpoint actually bound: a "tcp://127.0.0.1:*" wildcard resolved to its port.
+  const std::string& endpoint() const { return endpoint_; }
+
+  // The reply to one request body: a decision or {"error": ...}. Public so it
+  // can be tested without sockets; `decisions` receives what must be logged.
+  std::string answer(std::string_view body, std::vector<LoggedDecision>& decisions);
+
+ private:
+  void work(const std::atomic<bool>& stop);
+  EventId next_event_id();
+
+  zmq::context_t& zmq_;
+  DecisionServerOptions options_;
+  FeatureSchema schema_;
+  zmq::socket_t frontend_;
+  std::string endpoint_;
+  std::string backend_endpoint_;
+  std::string id_prefix_;
+  std::atomic<std::shared_ptr<const PolicySnapshot>> snapshot_;
+  std::atomic<std::uint64_t> next_id_{0};
+  std::atomic<std::uint64_t> requests_{0}, answered_{0}, rejected_{0}, failed_{0}, forwarded_{0},
+      unacknowledged_{0}, swaps_{0};
+};
+
+}  // namespace recloop

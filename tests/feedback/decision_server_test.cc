@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: Apache-2.0
+// The decision server: request parsing, concurrent answers that are exactly the
+// policy's decisions, refusal of bad requests, and snapshot swaps.
+#include "core/config.h"
+#include "core/rng.h"
+#include "feedback/decision_server.h"
+#include "policies/ranker_registry.h"
+#include "policies/registry.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace recloop;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kReplyTimeoutMs = 10000;
+
+FeatureSchema schema_2_1() { return FeatureSchema::from_names({}, {}, 2, 1); }
+
+// An epsilon-greedy policy trained so that the best of items 0..3 depends on
+// the first user feature: its pmf has distinct values that differ by context.
+std::shared_ptr<const Policy> trained_policy() {
+  ConfigSection section("epsilon_greedy");
+  section.set("epsilon", "0.3");
+  auto policy = make_policy("epsilon_greedy", section, 3);
+  Interaction interaction;
+  interaction.context.user = Eigen::Vector2d(0.0, 1.0);
+  interaction.context.actions = Eigen::MatrixXd::Ones(1, 4);
+  interaction.context.items = {0, 1, 2, 3};
+  interaction.probability = 0.25;
+  for (int i = 0; i < 200; ++i) {
+    const double x = (i % 10) / 10.0;
+    interaction.context.user[0] = x;
+    interaction.action = static_cast<ActionId>(i % 4);
+    interaction.reward = interaction.action == 0 ? x : interaction.action == 1 ? 1.0 - x : 0.2;
+    policy->update(interaction);
+  }
+  return policy;
+}
+
+// The request for context x with items 0..3, as JSON with keys in a different
+// order from the vector's, and its Context as the server must build it.
+json request_for(double x, const std::string& event_id) {
+  json actions = json::array();
+  for (int a = 0; a < 4; ++a) actions.push_back({{"id", a}, {"features", {{"w", 1}}}});
+  return {{"eventId", event_id}, {"contextFeatures", {{"b", 1}, {"a", x}}}, {"actions", actions}};
+}
+
+Context context_for(double x) {
+  Context context;
+  context.user = Eigen::Vector2d(x, 1.0);  // keys "a" then "b"
+  context.actions = Eigen::MatrixXd::Ones(1, 4);
+  context.items = {0, 1, 2, 3};
+  return context;
+}
+
+// One REQ socket asking `endpoint`; the reply, or an empty object on timeout.
+class Asker {
+ public:
+  Asker(zmq::context_t& zmq, const std::string& endpoint) : socket_(zmq, zmq::socket_type::req) {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.connect(endpoint);
+  }
+  json ask(const std::string& body) {
+    socket_.send(zmq::buffer(body), zmq::send_flags::none);
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(kReplyTimeoutMs)) <= 0) return json::object();
+    zmq::message_t reply;
+    if (!socket_.recv(reply)) return json::object();
+    return json::parse(reply.to_string_view());
+  }
+
+ private:
+  zmq::socket_t socket_;
+};
+
+// A server on a loopback wildcard port, served by a thread until destroyed.
+struct RunningServer {
+  RunningServer(zmq::context_t& zmq, PolicySnapshot first, int threads,
+                std::size_t max_request_bytes = 1u << 20)
+      : server(zmq, options(threads, max_request_bytes), schema_2_1(), std::move(first)),
+        thread([this] { server.run(stop); }) {}
+  static DecisionServerOptions options(int threads, std::size_t max_request_bytes) {
+    DecisionServerOptions options;
+    options.endpoint = "tcp://127.0.0.1:*";
+    options.threads = threads;
+    options.max_request_bytes = max_request_bytes;
+    options.run_seed = 7;
+    return options;
+  }
+  ~RunningServer() {
+    stop.store(true);
+    thread.join();
+  }
+  std::atomic<bool> stop{false};
+  DecisionServer server;
+  std::thread thread;
+};
+
+}  // namespace
+
+TEST_CASE("request features become vectors in key order, or in the order of the listed names",
+          "[feedback]") {
+  const std::string body =
+      R"({"contextFeatures": [{"zeta": 3}, {"alpha": 1, "mid": true}],
+          "actions": [{"id": "x", "features": {"q": 5, "p": 4}}, {"id": 9, "features": [{"p": 6}]}]})";
+  SECTION("by key") {
+    const auto request = parse_rank_request(
+        R"({"contextFeatures": [{"zeta": 3}, {"alpha": 1, "mid": true}],
+            "actions": [{"id": "x", "features": {"q": 5, "p": 4}}, {"id": 9, "features": {"q": 7, "p": 6}}]})",
+        FeatureSchema::from_names({}, {}, 3, 2));
+    CHECK(request.context.user == Eigen::Vector3d(1, 1, 3));
+    CHECK(request.context.actions.col(0) == Eigen::Vector2d(4, 5));
+    CHECK(request.context.actions.col(1) == Eigen::Vector2d(6, 7));
+    CHECK_FALSE(request.event_id);
+  }
+  SECTION("by name, a missing name is 0") {
+    const auto request =
+        parse_rank_request(body, FeatureSchema::from_names({"zeta", "alpha", "gone", "mid"},
+                                                           {"q", "p"}, 0, 0));
+    CHECK(request.context.user == Eigen::Vector4d(3, 1, 0, 1));
+    CHECK(request.context.actions.col(0) == Eigen::Vector2d(5, 4));
+    CHECK(request.context.actions.col(1) == Eigen::Vector2d(0, 6));
+    REQUIRE(request.ids.size() == 2);
+    CHECK(request.ids[0] == "x");
+    CHECK(request.ids[1] == 9);
+    CHECK(request.context.items[0] == fnv1a64("x"));
+    CHECK(request.context.items[1] == 9);
+  }
+}
+
+TEST_CASE("a bad rank request is refused with a message naming what was wrong", "[feedback]") {
+  const FeatureSchema schema = schema_2_1();
+  const auto [body, expected] = GENERATE(table<std::string, std::string>({
+      {"{not json", "not valid JSON"},
+      {"[1, 2]", "must be a JSON object"},
+      {R"({"contextFeatures": {"a": 1, "b": 2}, "actions": []})", "non-empty array"},
+      {R"({"contextFeatures": {"a": 1, "b": 2}})", "non-empty array"},
+      {R"({"contextFeatures": {"a": 1}, "actions": [{"id": 1, "features": {"w": 1}}]})",
+       "has 1 features, the server expects 2"},
+      {R"({"contextFeatures": {"a": 1, "b": "x"}, "actions": [{"id": 1, "features": {"w": 1}}]})",
+       "feature 'b'"},
+      {R"({"contextFeatures": {"a": 1, "b": 1e999}, "actions": [{"id": 1, "features": {"w": 1}}]})",
+       "not valid JSON"},
+      {R"({"contextFeatures": [{"a": 1}, {"a": 2}], "actions": [{"id": 1, "features": {"w": 1}}]})",
+       "'a' is given twice"},
+      {R"({"contextFeatures": {"a": 1, "b": 2}, "actions": [{"id": 1, "features": {"w": 1, "v": 2}}]})",
+       "actions[0] has 2 features"},
+      {R"({"contextFeatures": {"a": 1, "b": 2}, "actions": [{"id": 1, "features": {"w": 1}}, {"id": "1", "features": {"w": 1}}]})",
+       "repeats an earlier candidate"},
+      {R"({"contextFeatures": {"a": 1, "b": 2}, "actions": [{"id": -3, "features": {"w": 1}}]})",
+       "is negative"},
+      {R"({"contextFeatures": {"a": 1, "b": 2}, "actions": [{"id": 1, "features": {"w": 1}}], "slots": 2})",
+       "slots must be"},
+      {R"({"contextFeatures": {"a": 1, "b": 2}, "actions": [{"id": 1, "features": {"w": 1}}], "baselineAction": 2})",
+       "baselineAction 2"},
+      {R"({"eventId": "", "contextFeatures": {"a": 1, "b": 2}, "actions": [{"id": 1, "features": {"w": 1}}]})",
+       "eventId must have"},
+      {R"({"contextFeature": {"a": 1, "b": 2}, "actions": [{"id": 1, "features": {"w": 1}}]})",
+       "unknown field 'contextFeature'"},
+  }));
+  INFO(body);
+  REQUIRE_THROWS_WITH(parse_rank_request(body, schema), Catch::Contains(expected));
+}
+
+TEST_CASE("concurrent clients of a two-thread server each get the policy's decision for their request",
+          "[feedback][integration]") {
+  const auto policy = trained_policy();
+  zmq::context_t zmq;
+  RunningServer running(zmq, {.policy = policy, .ranker = nullptr, .version = 5}, 2);
+  constexpr int kClients = 4;
+  constexpr int kRequests = 60;
+  std::atomic<int> correct{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      Asker asker(zmq, running.server.endpoint());
+      for (int r = 0; r < kRequests; ++r) {
+        const double x = ((c * kRequests + r) % 11) / 10.0;
+        std::string event_id = "c";  // appended, not "c" + ...: g++ 12 -Wrestrict false positive
+        event_id += std::to_string(c);
+        event_id += '-';
+        event_id += std::to_string(r);
+        const json reply = asker.ask(request_for(x, event_id).dump());
+        // What the policy itself decides for this event id and seed.
+        const Decision expected = policy->choose(context_for(x), event_id, 7);
+        bool ok = reply.value("eventId", "") == event_id && reply.value("modelVersion", 0) == 5 &&
+                  reply.contains("rewardActionId") && reply["rewardActionId"] == expected.item &&
+                  reply["ranking"].size() == 4 && reply["ranking"][0]["id"] == expected.item;
+        for (const auto& entry : reply.value("ranking", json::array())) {
+          ok = ok && entry["probability"].get<double>() == expected.pmf[entry["id"].get<std::size_t>()];
+        }
+        if (ok) correct.fetch_add(1);
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+  CHECK(correct.load() == kClients * kRequests);
+  const auto stats = running.server.stats();
+  CHECK(stats.answered == static_cast<std::uint64_t>(kClients * kRequests));
+  CHECK(stats.rejected == 0);
+}
+
+TEST_CASE("malformed requests are refused and counted while the server goes on serving",
+          "[feedback][integration]") {
+  zmq::context_t zmq;
+  RunningServer running(zmq, {.policy = trained_policy(), .ranker = nullptr, .version = 0}, 2,
+                        /*max_request_bytes=*/2000);
+  Asker asker(zmq, running.server.endpoint());
+  CHECK_THAT(asker.ask("{oops").value("error", ""), Catch::Contains("not valid JSON"));
+  json big = request_for(0.5, "big");
+  std::string oversized = big.dump();
+  oversized.insert(oversized.size() - 1, std::string(5000, ' '));
+  CHECK_THAT(asker.ask(oversized).value("error", ""), Catch::Contains("more than the 2000 allowed"));
+  json wrong = request_for(0.5, "wrong");
+  wrong["contextFeatures"]["c"] = 1;
+  CHECK_THAT(asker.ask(wrong.dump()).value("error", ""), Catch::Contains("has 3 features"));
+  {
+    // Two parts from a DEALER: delimiter, then two body parts.
+    zmq::socket_t dealer(zmq, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.connect(running.server.endpoint());
+    std::vector<zmq::const_buffer> parts{zmq::str_buffer(""), zmq::str_buffer("{}"),
+                                         zmq::str_buffer("{}")};
+    REQUIRE(zmq::send_multipart(dealer, parts));
+    std::vector<zmq::message_t> reply;
+    zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLIN, 0};
+    REQUIRE(zmq::poll(&item, 1, std::chrono::milliseconds(kReplyTimeoutMs)) == 1);
+    REQUIRE(zmq::recv_multipart(dealer, std::back_inserter(reply)));
+    REQUIRE(reply.size() == 2);
+    CHECK_THAT(reply[1].to_string(), Catch::Contains("one message part"));
+  }
+  const json good = asker.ask(request_for(0.5, "good").dump());
+  CHECK(good.value("eventId", "") == "good");
+  CHECK_FALSE(good.contains("error"));
+  const auto stats = running.server.stats();
+  CHECK(stats.rejected == 4);
+  CHECK(stats.answered == 1);
+  CHECK(stats.requests == 5);
+}
+
+TEST_CASE("after publish, replies report the new snapshot's model version",
+          "[feedback][integration]") {
+  zmq::context_t zmq;
+  RunningServer running(zmq, {.policy = trained_policy(), .ranker = nullptr, .version = 1}, 2);
+  Asker asker(zmq, running.server.endpoint());
+  CHECK(asker.ask(request_for(0.1, "before").dump()).value("modelVersion", 0) == 1);
+  running.server.publish({.policy = trained_policy(), .ranker = nullptr, .version = 2});
+  CHECK(asker.ask(request_for(0.1, "after").dump()).value("modelVersion", 0) == 2);
+  CHECK(running.server.stats().swaps == 1);
+}
+
+TEST_CASE("a single-slot answer logs the decision whose probability the reply reports",
+          "[feedback]") {
+  const auto policy = trained_policy();
+  zmq::context_t zmq;
+  DecisionServer server(zmq, RunningServer::options(1, 1u << 20), schema_2_1(),
+                        {.policy = policy, .ranker = nullptr, .version = 3});
+  std::vector<LoggedDecision> logged;
+  const json reply = json::parse(server.answer(request_for(0.9, "one").dump(), logged));
+  REQUIRE(logged.size() == 1);
+  const Decision& decision = logged[0].decision;
+  CHECK(decision.event_id == "one");
+  CHECK(decision.model_version == 3);
+  CHECK(reply.at("rewardActionId") == decision.item);
+  CHECK(reply.at("ranking")[0].at("probability").get<double>() == decision.probability);
+  CHECK(decision.pmf == policy->pmf(context_for(0.9)));
+  CHECK(logged[0].context.user == context_for(0.9).user);
+}
+
+TEST_CASE("a slots request logs one decision per slot under <eventId>/<k>", "[feedback]") {
+  const auto policy = trained_policy();
+  ConfigSection section("plackett_luce");
+  std::shared_ptr<const Ranker> ranker = make_ranker("plackett_luce", section, policy);
+  zmq::context_t zmq;
+  DecisionServer server(zmq, RunningServer::options(1, 1u << 20), schema_2_1(),
+                        {.policy = policy, .ranker = ranker, .version = 0});
+  json request = request_for(0.3, "page");
+  request["slots"] = 3;
+  std::vector<LoggedDecision> logged;
+  const json reply = json::parse(server.answer(request.dump(), logged));
+  INFO(reply.dump());
+  REQUIRE(logged.size() == 3);
+  REQUIRE(reply.at("ranking").size() == 3);
+  const Eigen::MatrixXd marginals = ranker->marginals(context_for(0.3), 3);
+  std::set<ItemId> shown;
+  for (std::size_t k = 0; k < 3; ++k) {
+    const json& entry = reply["ranking"][k];
+    const Decision& decision = logged[k].decision;
+    std::string slot_event_id = "page/";
+    slot_event_id += std::to_string(k);
+    CHECK(entry.at("eventId") == slot_event_id);
+    CHECK(decision.event_id == entry["eventId"]);
+    CHECK(decision.slot == k);
+    CHECK(entry.at("id") == decision.item);
+    CHECK(entry.at("probability").get<double>() == decision.probability);
+    CHECK(decision.probability ==
+          Approx(marginals(decision.action, static_cast<Eigen::Index>(k))).margin(1e-12));
+    shown.insert(decision.item);
+  }
+  CHECK(shown.size() == 3);
+  CHECK(reply.at("rewardActionId") == reply["ranking"][0]["id"]);
+
+  // Without a ranker, a slots request is refused.
+  DecisionServer plain(zmq, RunningServer::options(1, 1u << 20), schema_2_1(),
+                       {.policy = policy, .ranker = nullptr, .version = 0});
+  logged.clear();
+  CHECK_THAT(plain.answer(request.dump(), logged), Catch::Contains("no ranker"));
+  CHECK(logged.empty());
+}
