@@ -13,9 +13,17 @@ namespace recloop {
 int run_simulate(const std::vector<std::string>& args);
 int run_evaluate(const std::vector<std::string>& args);
 int run_collect(const std::vector<std::string>& args);
+int run_serve(const std::vector<std::string>& args);
+int run_rank(const std::vector<std::string>& args);
+int run_reward(const std::vector<std::string>& args);
+int run_learn(const std::vector<std::string>& args);
 int run_import(const std::vector<std::string>& args);
+int run_bias(const std::vector<std::string>& args);
+int run_calibrate(const std::vector<std::string>& args);
+int run_export(const std::vector<std::string>& args);
 int run_table(const std::vector<std::string>& args);
 int run_policies(const std::vector<std::string>& args);
 int run_train(const std::vector<std::string>& args);
+int run_sessions(const std::vector<std::string>& args);
 
 }  // namespace recloop

@@ -1,9 +1,18 @@
 set(cli_tests
+  cli/bias_command_test.cc
+  cli/calibrate_command_test.cc
   cli/scenario_config_test.cc
+  cli/scenarios_test.cc
+  cli/serve_command_test.cc
   cli/simulate_command_test.cc
+  cli/sessions_command_test.cc
+  cli/slate_evaluation_test.cc
   cli/evaluate_command_test.cc
+  cli/evaluate_bad_input_test.cc
   cli/json_writer_test.cc
   cli/obd_evaluation_test.cc
   cli/offline_evaluation_test.cc
+  cli/order_independence_test.cc
   cli/train_command_test.cc
+  cli/dsjson_command_test.cc
 )

@@ -18,6 +18,7 @@ set(policies_tests
   policies/off_policy_trainer_test.cc
   policies/plackett_luce_ranker_test.cc
   policies/policy_contract_test.cc
+  policies/popularity_policy_test.cc
   policies/posterior_sampling_test.cc
   policies/probability_floor_test.cc
   policies/quadratic_form_test.cc
