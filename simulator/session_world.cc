@@ -32,6 +32,10 @@ SessionWorld::Config SessionWorld::Config::from(ConfigSection& section) {
                                 "requests after which a session always ends");
   c.drift_sd = section.get_double("drift_sd", c.drift_sd, 0.0, 10.0,
                                   "sd per step and coordinate of the random walk of z (0: off)");
+  c.population_drift_sd =
+      section.get_double("population_drift_sd", c.population_drift_sd, 0.0, 10.0,
+                         "sd per session and coordinate of the random walk, shared by every "
+                         "user, of the interest a session starts from (0: off)");
   c.consume_rate = section.get_double("consume_rate", c.consume_rate, 0.0, 1.0,
                                       "z <- z + rate (v - z) after a click on v (0: off)");
   c.fatigue_weight = section.get_double("fatigue_weight", c.fatigue_weight, 0.0, 20.0,
@@ -70,7 +74,8 @@ SessionWorld::Config SessionWorld::Config::from(ConfigSection& section) {
 
 SessionWorld::SessionWorld(const Config& config) : config_(config), population_(config.population) {
   const auto& c = config_;
-  if (c.max_steps < 1 || !(c.drift_sd >= 0.0) || !(c.consume_rate >= 0.0 && c.consume_rate <= 1.0) ||
+  if (c.max_steps < 1 || !(c.drift_sd >= 0.0) || !(c.population_drift_sd >= 0.0) ||
+      !(c.consume_rate >= 0.0 && c.consume_rate <= 1.0) ||
       !(c.fatigue_weight >= 0.0) || !(c.fatigue_decay >= 0.0 && c.fatigue_decay <= 1.0) ||
       !(c.clickbait_share >= 0.0 && c.clickbait_share <= 1.0) || !(c.clickbait_boost >= 0.0) ||
       !(c.clickbait_fatigue >= 0.0) || !(c.satisfaction_click >= 0.0) ||
@@ -84,6 +89,8 @@ SessionWorld::SessionWorld(const Config& config) : config_(config), population_(
   }
   sessions_seed_ = stream_seed(c.population.seed, 11);
   clickbait_seed_ = stream_seed(c.population.seed, 12);
+  population_drift_seed_ = stream_seed(c.population.seed, 13);
+  drift_ = Eigen::VectorXd::Zero(c.population.latent_dim);
   worker_ = std::make_unique<PopulationWorld::Worker>(population_);
 }
 
@@ -91,6 +98,21 @@ double SessionWorld::clickbait(ItemId id) const {
   CounterRng g(stream_seed(clickbait_seed_, id));
   if (!(g.uniform01() < config_.clickbait_share)) return 0.0;
   return 1.0 - g.uniform01();  // uniform on (0, 1]
+}
+
+const Eigen::VectorXd& SessionWorld::population_drift(std::uint64_t session) const {
+  // w(i) = w(i-1) + sd e'_i (header): extend the cached w, or sum again from
+  // w(0) = 0 for an earlier session; the additions run in the same order.
+  if (session < drift_session_) {
+    drift_.setZero();
+    drift_session_ = 0;
+  }
+  const double sd = config_.population_drift_sd;
+  for (; drift_session_ < session; ++drift_session_) {
+    CounterRng e(stream_seed(population_drift_seed_, drift_session_ + 1));
+    for (Eigen::Index j = 0; j < drift_.size(); ++j) drift_[j] += sd * e.normal();
+  }
+  return drift_;
 }
 
 std::uint64_t SessionWorld::step_seed(std::uint64_t step) const {
@@ -139,6 +161,7 @@ Context SessionWorld::begin(std::uint64_t session) {
   state_.session = session;
   state_.user = static_cast<std::uint32_t>(user_rng.index(static_cast<std::uint64_t>(p.n_users)));
   state_.latent = population_.user_latent(state_.user);
+  if (config_.population_drift_sd > 0.0) state_.latent += population_drift(session);
   state_.fatigue = Eigen::VectorXd::Zero(p.n_categories);
   state_.satisfaction = config_.satisfaction_initial;
   state_.done = false;

@@ -11,8 +11,9 @@
 // 1 - clickbait_share, else uniform on (0, 1]; a function of (seed, id).
 //
 // State at step t (t = 0 first): the user's latent preference z_t (z_0 the
-// population member's z), a fatigue F_t[k] per category (F_0 = 0), a
-// satisfaction s_t (s_0 = satisfaction_initial), counts of clicks and skips.
+// population member's z_u plus the across-session drift w(i) below), a
+// fatigue F_t[k] per category (F_0 = 0), a satisfaction s_t (s_0 =
+// satisfaction_initial), counts of clicks and skips.
 //
 // Logit of candidate i with vector v_i, category k_i, offset o_i (the
 // population world's b_i + popularity_weight log(n p_i)):
@@ -29,6 +30,18 @@
 //   leaving       the session ends after the step with probability
 //                 sigmoid(leave_bias - leave_slope s_{t+1}), and always after
 //                 max_steps steps (key session_max_steps).
+// Drift across sessions: session i starts from
+//   z_0 = z_u + w(i),   w(0) = 0,  w(i) = w(i-1) + population_drift_sd e'_i,
+// e'_i ~ N(0, I) a function of (seed, i) only: one random walk over the
+// session index, shared by every user (a trend of the whole population's
+// taste), so w(i) ~ N(0, i population_drift_sd^2 I) per coordinate and its
+// steps are independent. w(i) is a sum over the counters 1..i, never a result
+// of earlier sessions; a world keeps its last w and extends it when sessions
+// are begun in increasing order (O(1) each), else sums again from 0 (O(i)),
+// adding in the same order, so both ways give the same bits. Within a session
+// z then moves as below; nothing else carries over. population_drift_sd = 0
+// (default): every session starts from z_u.
+//
 // With drift_sd = consume_rate = fatigue_weight = clickbait_boost = 0 and
 // leave_slope = 0 every dynamic is off: each step is an independent request
 // and the session length is geometric with P(leave) = sigmoid(leave_bias).
@@ -58,7 +71,8 @@
 // step t's candidates, outcome uniforms (click, dwell, purchase), drift
 // normals and leave uniform come from four streams of stream_seed(that seed,
 // t), each of fixed length, and the user and the return time from two more:
-// the same for every policy whatever it shows. Candidates of step t are the
+// the same for every policy whatever it shows; the across-session drift w(i)
+// comes from stream_seed(stream_seed(seed, 13), i). Candidates of step t are the
 // population world's request t (its catalogue clock is the step index). The
 // Rng passed to step() is not used.
 // Not thread-safe: a world holds one session's state; use one world per thread.
@@ -83,6 +97,7 @@ class SessionWorld final : public SessionSimulator {
     PopulationWorld::Config population;  // every population key
     std::int64_t max_steps = 50;         // key session_max_steps, [1, 1e6]
     double drift_sd = 0.0;               // sd per step and coordinate of z's random walk, [0, 10]
+    double population_drift_sd = 0.0;    // sd per session and coordinate of w's walk, [0, 10]
     double consume_rate = 0.1;           // pull of z towards a clicked item, [0, 1]
     double fatigue_weight = 0.5;         // logit penalty per unit fatigue, [0, 20]
     double fatigue_decay = 0.7;          // per-step decay of fatigue, [0, 1]
@@ -133,6 +148,8 @@ class SessionWorld final : public SessionSimulator {
   double click_probability(ActionId action) const;
   // Clickbait score c_i of item `id`.
   double clickbait(ItemId id) const;
+  // Across-session drift w(session) of the header, shared by every user.
+  const Eigen::VectorXd& population_drift(std::uint64_t session) const;
   const State& state() const { return state_; }
 
   // Rows of the user features (header layout).
@@ -166,6 +183,10 @@ class SessionWorld final : public SessionSimulator {
   PopulationWorld population_;
   std::uint64_t sessions_seed_ = 0;
   std::uint64_t clickbait_seed_ = 0;
+  std::uint64_t population_drift_seed_ = 0;
+  // Cache of population_drift(): w(drift_session_).
+  mutable std::uint64_t drift_session_ = 0;
+  mutable Eigen::VectorXd drift_;
   std::unique_ptr<PopulationWorld::Worker> worker_;
   PopulationWorld::Request request_;
   State state_;

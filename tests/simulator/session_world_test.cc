@@ -70,7 +70,8 @@ TEST_CASE("the registry makes the session world and documents its keys", "[simul
   REQUIRE(session.config().population.candidates == 5);
   std::set<std::string> keys;
   for (const auto& doc : section.described()) keys.insert(doc.key);
-  for (const char* key : {"session_max_steps", "drift_sd", "consume_rate", "fatigue_weight",
+  for (const char* key : {"session_max_steps", "drift_sd", "population_drift_sd",
+                          "consume_rate", "fatigue_weight",
                           "fatigue_decay", "clickbait_share", "clickbait_boost",
                           "clickbait_fatigue", "satisfaction_initial", "satisfaction_click",
                           "satisfaction_skip", "satisfaction_fatigue", "satisfaction_clickbait",
@@ -86,6 +87,12 @@ TEST_CASE("session world config errors name the key and value", "[simulator]") {
     section.set("consume_rate", "1.5");
     REQUIRE_THROWS_WITH(make_session_simulator(section), Contains("consume_rate") &&
                                                              Contains("1.5"));
+  }
+  SECTION("a negative population drift") {
+    ConfigSection section("simulator", "x.ini");
+    section.set("population_drift_sd", "-0.5");
+    REQUIRE_THROWS_WITH(make_session_simulator(section), Contains("population_drift_sd") &&
+                                                             Contains("-0.5"));
   }
   SECTION("an unknown key") {
     ConfigSection section("simulator", "x.ini");
@@ -282,6 +289,137 @@ TEST_CASE("interest drift is a Gaussian random walk with the configured sd",
   }
   const double relative = squares / static_cast<double>(n) / (sd * sd) - 1.0;
   REQUIRE(std::abs(relative) < 5.0 * std::sqrt(2.0 / static_cast<double>(n)));
+}
+
+TEST_CASE("without population drift every session starts from the population member's interest",
+          "[simulator]") {
+  SessionWorld::Config config;  // every dynamic on, at its default
+  config.population.n_items = 100;
+  config.population.n_users = 300;
+  config.drift_sd = 0.1;
+  REQUIRE(config.population_drift_sd == 0.0);
+  SessionWorld world(config);
+  for (std::uint64_t session : {0, 1, 2, 50, 999, 3, 100000}) {
+    world.begin(session);
+    REQUIRE(world.state().latent == world.population().user_latent(world.state().user));
+  }
+}
+
+TEST_CASE("population drift shifts each session's start by one random walk over the session index",
+          "[simulator][statistical]") {
+  // Header: session i starts from z_u + w(i), w(i) = w(i-1) + sd e'_i with
+  // e'_i ~ N(0, I) independent. Over n = 3000 steps x latent_dim coordinates:
+  // - the mean square of w(i+1) - w(i) over sd^2 has mean 1 and relative sd
+  //   sqrt(2 / n) (Var e^2 = 2); tolerance 5 of those;
+  // - the mean of the lag-one products d_i d_{i+1} / sd^2 has mean 0 and sd
+  //   1 / sqrt(n) when the steps are independent; tolerance 5 of those.
+  auto config = dynamics_off();
+  const double sd = 0.3;
+  config.population_drift_sd = sd;
+  SessionWorld world(config);
+  const std::uint64_t sessions = 3001;
+  std::vector<Eigen::VectorXd> w(sessions);
+  std::vector<std::vector<std::uint64_t>> sessions_of(
+      static_cast<std::size_t>(config.population.n_users));
+  for (std::uint64_t i = 0; i < sessions; ++i) {
+    world.begin(i);
+    const auto user = world.state().user;
+    w[i] = world.population_drift(i);
+    REQUIRE(world.state().latent == world.population().user_latent(user) + w[i]);
+    sessions_of[user].push_back(i);
+  }
+  REQUIRE(w[0].isZero());
+  double squares = 0.0, lagged = 0.0;
+  std::size_t n = 0;
+  for (std::uint64_t i = 0; i + 1 < sessions; ++i) {
+    const Eigen::VectorXd d = w[i + 1] - w[i];
+    squares += d.squaredNorm();
+    if (i + 2 < sessions) lagged += d.dot(w[i + 2] - w[i + 1]);
+    n += static_cast<std::size_t>(d.size());
+  }
+  const double nd = static_cast<double>(n);
+  REQUIRE(std::abs(squares / nd / (sd * sd) - 1.0) < 5.0 * std::sqrt(2.0 / nd));
+  REQUIRE(std::abs(lagged / nd / (sd * sd)) < 5.0 / std::sqrt(nd));
+  // A user met twice starts the second time moved by w(j) - w(i).
+  std::size_t repeated = 0;
+  for (const auto& list : sessions_of) {
+    if (list.size() < 2) continue;
+    ++repeated;
+    world.begin(list.front());
+    const Eigen::VectorXd first = world.state().latent;
+    world.begin(list.back());
+    const Eigen::VectorXd moved = world.state().latent - first;
+    REQUIRE((moved - (w[list.back()] - w[list.front()])).cwiseAbs().maxCoeff() < 1e-12);
+    REQUIRE(moved.norm() > 0.0);
+  }
+  REQUIRE(repeated > 100);
+}
+
+TEST_CASE("population drift at session i has variance i sd^2 per coordinate",
+          "[simulator][statistical]") {
+  // w(400) ~ N(0, 400 sd^2 I) over world seeds. With 300 seeds x latent_dim
+  // coordinates the mean square over 400 sd^2 has mean 1 and relative sd
+  // sqrt(2 / n); tolerance 5 of those.
+  const double sd = 0.05;
+  const std::uint64_t session = 400;
+  double squares = 0.0;
+  std::size_t n = 0;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+    auto config = dynamics_off();
+    config.population.n_items = 20;
+    config.population.n_users = 10;
+    config.population.seed = seed;
+    config.population_drift_sd = sd;
+    SessionWorld world(config);
+    const Eigen::VectorXd& w = world.population_drift(session);
+    squares += w.squaredNorm();
+    n += static_cast<std::size_t>(w.size());
+  }
+  const double nd = static_cast<double>(n);
+  const double variance = static_cast<double>(session) * sd * sd;
+  REQUIRE(std::abs(squares / nd / variance - 1.0) < 5.0 * std::sqrt(2.0 / nd));
+}
+
+TEST_CASE("population drift meets every policy with the same user and start in any session order",
+          "[simulator]") {
+  SessionWorld::Config config;  // every dynamic on, at its default
+  config.population.n_items = 100;
+  config.population.n_users = 300;
+  config.drift_sd = 0.1;
+  config.population_drift_sd = 0.2;
+  SessionWorld forward(config), backward(config), alone(config);
+  Rng rng(3);
+  struct Start {
+    std::uint32_t user;
+    Eigen::VectorXd latent;
+    Context context;
+  };
+  // Two policies (always the first, always the last candidate) that see the
+  // sessions in opposite orders.
+  auto play = [&rng](SessionWorld& world, std::uint64_t session, bool last) {
+    Context context = world.begin(session);
+    Start start{world.state().user, world.state().latent, context};
+    while (true) {
+      const ActionId a = last ? static_cast<ActionId>(context.size() - 1) : 0;
+      auto t = world.step(context, a, rng);
+      if (t.done) break;
+      context = t.next;
+    }
+    return start;
+  };
+  const std::uint64_t sessions = 20;
+  std::vector<Start> a, b(sessions);
+  for (std::uint64_t s = 0; s < sessions; ++s) a.push_back(play(forward, s, false));
+  for (std::uint64_t s = sessions; s-- > 0;) b[s] = play(backward, s, true);
+  for (std::uint64_t s = 0; s < sessions; ++s) {
+    REQUIRE(a[s].user == b[s].user);
+    REQUIRE(a[s].latent == b[s].latent);
+    REQUIRE(a[s].context.items == b[s].context.items);
+    REQUIRE(a[s].context.user == b[s].context.user);
+  }
+  const Start last = play(alone, sessions - 1, false);
+  REQUIRE(last.latent == a[sessions - 1].latent);
+  REQUIRE(!(a[sessions - 1].latent == alone.population().user_latent(last.user)));
 }
 
 TEST_CASE("satisfaction follows its update rule and sets the leave probability",
