@@ -68,6 +68,24 @@ std::string format_estimate(const Estimate& e) {
   return buffer;
 }
 
+// With [run] reward_delay > 0: each policy's mean reward delay and the most
+// rewards it had outstanding (nothing is printed without a delay).
+void print_reward_delays(const RunConfig& run, const std::vector<PolicyRun>& runs) {
+  if (run.reward_delay <= 0.0) return;
+  std::printf("\nreward delay: %s, mean %g requests\n", run.reward_delay_dist.c_str(),
+              run.reward_delay);
+  for (const auto& r : runs) {
+    std::printf("%-16s mean delay %8.2f requests, at most %llu rewards outstanding\n",
+                r.policy.c_str(), r.mean_delay(), static_cast<unsigned long long>(r.max_outstanding));
+  }
+}
+
+void json_reward_delay(JsonWriter& out, const RunConfig& run, const PolicyRun& r) {
+  if (run.reward_delay <= 0.0) return;
+  out.key("mean_reward_delay").value(r.mean_delay());
+  out.key("max_outstanding_rewards").value(r.max_outstanding);
+}
+
 // The report of a ranking run (slots > 1): per request, clicks and the value,
 // exact or estimated as PolicyRun says; regret only when the best slate is known.
 void print_rankings(const Scenario& scenario, const Simulator& world, const RunConfig& run,
@@ -96,6 +114,7 @@ void print_rankings(const Scenario& scenario, const Simulator& world, const RunC
       out.key("clicks_per_request").value(r.ctr());
       out.key("value").value(r.value());
       if (regret) out.key("regret").value(r.regret());
+      json_reward_delay(out, run, r);
       out.key("curve").begin_array();
       for (const auto& p : r.curve) {
         out.begin_object().key("step").value(p.step);
@@ -134,6 +153,7 @@ void print_rankings(const Scenario& scenario, const Simulator& world, const RunC
                 " an unbiased estimate of the policy's value: this choice model is not linear in\n"
                 " the slot marginals, so the exact value and the regret are not computed)\n");
   }
+  print_reward_delays(run, runs);
   std::printf("\n(off-policy estimates of rankings: keep the log with --log FILE, then\n"
               " recloop evaluate --log %s --slots %lld --target %s:POLICY)\n",
               kept_log.empty() ? "FILE" : kept_log.c_str(), static_cast<long long>(run.slots),
@@ -307,6 +327,7 @@ int run_simulate(const std::vector<std::string>& args) {
       out.key("ctr").value(r.ctr());
       out.key("value").value(r.value());
       out.key("regret").value(r.regret());
+      json_reward_delay(out, run, r);
       out.key("curve").begin_array();
       for (const auto& p : r.curve) {
         out.begin_object().key("step").value(p.step).key("regret").value(p.cumulative_regret)
@@ -345,6 +366,7 @@ int run_simulate(const std::vector<std::string>& args) {
   std::printf("%-16s %9s %8s %7s %12.4f %10.1f\n", "oracle", "", "", "", oracle, 0.0);
   std::printf("\n(exact value: mean over requests of sum_a pi(a|x) E[click|x,a]; regret: cumulative,\n"
               " against the oracle that always shows the best candidate)\n");
+  print_reward_delays(run, runs);
   if (!evaluations.empty()) {
     std::printf("\noff-policy estimates of each final policy from the uniform policy's log "
                 "(%zu events, 95%% CI):\n\n",

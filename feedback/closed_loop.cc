@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -13,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/sampling.h"
 #include "policies/ranker_registry.h"
 #include "simulator/slate_simulator.h"
 
@@ -68,6 +71,16 @@ double best_slate_reward(const SlateSimulator& world, const Context& context, st
   return world.expected_slate_reward(context, std::span<const ActionId>(order.data(), slots));
 }
 
+// Delay, in requests, of request `step`'s reward (see the header). Geometric
+// by inversion: with U uniform on [0, 1), floor(log(1 - U) / log(1 - p)) has
+// P(d >= k) = (1 - p)^k, mean (1 - p) / p = M for p = 1 / (M + 1).
+std::uint64_t reward_delay_of(const RunConfig& config, std::uint64_t step) {
+  if (config.reward_delay_dist == "fixed") return static_cast<std::uint64_t>(config.reward_delay);
+  const double u = uniform01(stream_seed(stream_seed(config.seed, 3), step));
+  const double p = 1.0 / (config.reward_delay + 1.0);
+  return static_cast<std::uint64_t>(std::floor(std::log1p(-u) / std::log1p(-p)));
+}
+
 }  // namespace
 
 RunConfig RunConfig::from(ConfigSection& section) {
@@ -94,6 +107,17 @@ RunConfig RunConfig::from(ConfigSection& section) {
   c.ranker = section.get_choice("ranker", c.ranker, ranker_names(),
                                 "how a policy's pmf becomes a ranking when slots > 1 "
                                 "(keys in [ranker])");
+  c.reward_delay = section.get_double("reward_delay", c.reward_delay, 0.0, 1'000'000.0,
+                                      "mean delay of a request's reward, in requests (0 = sent "
+                                      "with its decision)");
+  c.reward_delay_dist = section.get_choice("reward_delay_dist", c.reward_delay_dist,
+                                           {"fixed", "geometric"},
+                                           "distribution of reward delays: fixed (reward_delay "
+                                           "whole) or geometric with mean reward_delay");
+  if (c.reward_delay_dist == "fixed" && c.reward_delay != std::floor(c.reward_delay)) {
+    throw ConfigError(section.where("reward_delay") +
+                      ": a fixed delay is a whole number of requests");
+  }
   if (c.policies.empty()) throw ConfigError(section.where("policies") + ": no policy to run");
   return c;
 }
@@ -133,11 +157,60 @@ PolicyRun run_policy(std::unique_ptr<Policy> policy, Simulator& world, const Run
   std::vector<double> single_rewards;
   std::vector<ActionId> order;
 
-  // Joined interactions of a batch by step * slots + slot.
+  // Rewards sent since the last update, as positions step * slots + slot in
+  // the order they were sent, and their joined interactions by position.
+  std::vector<std::uint64_t> sent;
   std::map<std::uint64_t, Interaction> pending;
+  // Held rewards by the request at which they are due, in the order drawn.
+  struct Held { std::uint64_t position; Reward reward; };
+  std::multimap<std::uint64_t, Held> held;
+  const bool delayed = config.reward_delay > 0.0;
+  const auto send_reward = [&](std::uint64_t position, const Reward& reward) {
+    client.send(reward);
+    sent.push_back(position);
+  };
+  const auto send_due = [&](std::uint64_t now) {
+    while (!held.empty() && held.begin()->first <= now) {
+      Held& h = held.begin()->second;
+      h.reward.timestamp_us = now_us();
+      send_reward(h.position, h.reward);
+      held.erase(held.begin());
+    }
+  };
+  // Waits until every reward sent since the last update is acknowledged and
+  // joined, then learns from them in the order they were sent (for rewards
+  // without delay: request order, and slot order within a request), whatever
+  // order the collector's batches produced them in, so the run does not
+  // depend on timing.
+  const auto learn = [&] {
+    if (!client.flush(static_cast<int>(config.timeout_ms))) {
+      throw Error("simulate: the collector at " + config.endpoint + " did not acknowledge " +
+                  std::to_string(client.unacknowledged()) + " events within " +
+                  std::to_string(config.timeout_ms) + " ms");
+    }
+    const std::set<std::uint64_t> expected(sent.begin(), sent.end());
+    while (pending.size() < expected.size()) {
+      auto interaction = stream.receive(static_cast<int>(config.timeout_ms));
+      if (!interaction) {
+        throw Error("simulate: no joined interaction from " + config.learner_endpoint +
+                    " within " + std::to_string(config.timeout_ms) + " ms (" +
+                    std::to_string(pending.size()) + " of " + std::to_string(expected.size()) + ")");
+      }
+      if (interaction->event_id.rfind(prefix, 0) != 0) continue;  // another run's event
+      const auto [step, slot] = position_of(interaction->event_id);
+      if (slot >= slots || expected.count(step * slots + slot) == 0) continue;
+      pending.emplace(step * slots + slot, std::move(*interaction));
+    }
+    for (const auto position : sent) policy->update(pending.at(position));
+    pending.clear();
+    sent.clear();
+  };
   for (std::uint64_t start = 0; start < steps; start += static_cast<std::uint64_t>(config.batch)) {
     const std::uint64_t end = std::min(steps, start + static_cast<std::uint64_t>(config.batch));
     for (std::uint64_t step = start; step < end; ++step) {
+      send_due(step);
+      const std::uint64_t delay = delayed ? reward_delay_of(config, step) : 0;
+      run.delay_sum += static_cast<double>(delay);
       LoggedDecision logged;
       logged.context = world.next_context(context_rng);
       const EventId event_id = prefix + std::to_string(step);
@@ -153,7 +226,12 @@ PolicyRun run_policy(std::unique_ptr<Policy> policy, Simulator& world, const Run
         const double reward = world.draw_reward(logged.context, logged.decision.action, reward_rng);
         logged.timestamp_us = now_us();
         client.send(logged);
-        client.send(Reward{logged.decision.event_id, reward, logged.timestamp_us});
+        const Reward drawn{logged.decision.event_id, reward, logged.timestamp_us};
+        if (delay == 0) {
+          send_reward(step, drawn);
+        } else {
+          held.emplace(step + delay, Held{step, drawn});
+        }
         run.clicks += reward;
       } else {
         if (logged.context.size() < slots) {
@@ -178,10 +256,16 @@ PolicyRun run_policy(std::unique_ptr<Policy> policy, Simulator& world, const Run
         for (std::size_t k = 0; k < slots; ++k) {
           logged.decision = slot_decision(ranking, k);
           client.send(logged);
-          client.send(Reward{logged.decision.event_id, slot_rewards[k], logged.timestamp_us});
+          const Reward drawn{logged.decision.event_id, slot_rewards[k], logged.timestamp_us};
+          if (delay == 0) {
+            send_reward(step * slots + k, drawn);
+          } else {
+            held.emplace(step + delay, Held{step * slots + k, drawn});
+          }
           run.clicks += slot_rewards[k];
         }
       }
+      run.max_outstanding = std::max<std::uint64_t>(run.max_outstanding, held.size());
       ++run.events;
       run.value_sum += value;
       run.oracle_sum += best;
@@ -193,30 +277,13 @@ PolicyRun run_policy(std::unique_ptr<Policy> policy, Simulator& world, const Run
         window_n = 0;
       }
     }
-    if (!client.flush(static_cast<int>(config.timeout_ms))) {
-      throw Error("simulate: the collector at " + config.endpoint + " did not acknowledge " +
-                  std::to_string(client.unacknowledged()) + " events within " +
-                  std::to_string(config.timeout_ms) + " ms");
-    }
-    // Updates are applied in request order (and slot order within a
-    // request), whatever order the collector's batches produced them in, so
-    // the run does not depend on timing.
-    const auto expected = (end - start) * slots;
-    while (pending.size() < expected) {
-      auto interaction = stream.receive(static_cast<int>(config.timeout_ms));
-      if (!interaction) {
-        throw Error("simulate: no joined interaction from " + config.learner_endpoint +
-                    " within " + std::to_string(config.timeout_ms) + " ms (" +
-                    std::to_string(pending.size()) + " of " + std::to_string(expected) + ")");
-      }
-      if (interaction->event_id.rfind(prefix, 0) != 0) continue;  // another run's event
-      const auto [step, slot] = position_of(interaction->event_id);
-      if (step < start || step >= end || slot >= slots) continue;
-      pending.emplace(step * slots + slot, std::move(*interaction));
-    }
-    for (auto& [position, interaction] : pending) policy->update(interaction);
-    pending.clear();
+    learn();
     if (progress) progress(run.policy, static_cast<std::int64_t>(end), config.steps);
+  }
+  // Rewards still held after the last request: sent now, nothing is lost.
+  if (!held.empty()) {
+    send_due(held.rbegin()->first);
+    learn();
   }
   ranker.reset();
   run.final_policy = std::move(policy);

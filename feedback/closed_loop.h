@@ -6,8 +6,23 @@
 // to update the policy. Requests are processed in batches: a batch is decided
 // with the current model, then the loop waits until the collector has
 // acknowledged and joined every event of the batch and applies the updates in
-// request order. The learning delay is therefore exactly one batch, and the
-// run is deterministic for a given seed whatever the timing.
+// request order. The learning delay is therefore exactly one batch (plus any
+// reward delay, below), and the run is deterministic for a given seed
+// whatever the timing.
+//
+// Delayed rewards. With RunConfig::reward_delay = M > 0 the simulated clock
+// is the request index: request s's decision is sent at s, and its reward
+// (every slot's, for a ranking) is held and sent through the same client only
+// when the clock reaches s + d_s, just before request s + d_s is decided.
+// d_s is M for reward_delay_dist = fixed (M whole), or geometric on
+// {0, 1, ...} with mean M (P(d >= k) = (M / (M + 1))^k); it is drawn from the
+// counter-based seed stream_seed(stream_seed(seed, 3), s), so every policy
+// sees the same delays. A batch learns from the interactions whose rewards
+// were sent during it, in the order they were sent; with a fixed delay D and
+// one slot the policy has therefore learnt from t - D interactions after t
+// requests (t a multiple of batch, t >= D). Rewards still held after the last
+// request are sent then, and learnt from, so nothing is lost. M = 0 is the
+// loop without delays, unchanged.
 //
 // Rankings. With RunConfig::slots = L > 1 the world must be a SlateSimulator
 // (simulator/slate_simulator.h): each request shows an ordered slate of L
@@ -52,6 +67,8 @@ struct RunConfig {
   std::int64_t curve_points = 20;   // learning-curve samples reported per policy
   std::int64_t slots = 1;           // items shown per request; > 1 needs a SlateSimulator world
   std::string ranker = "plackett_luce";  // how a policy's pmf becomes a ranking when slots > 1
+  double reward_delay = 0.0;        // mean delay of a request's reward, in requests; 0 = none
+  std::string reward_delay_dist = "fixed";  // fixed | geometric (see the header)
   bool operator==(const RunConfig&) const = default;
   static RunConfig from(ConfigSection& section);
 };
@@ -80,10 +97,13 @@ struct PolicyRun {
   struct CurvePoint { std::uint64_t step; double cumulative_regret; double window_value; };
   std::vector<CurvePoint> curve;   // sampled learning curve
   std::unique_ptr<Policy> final_policy;  // the model after the last update
+  double delay_sum = 0.0;                // sum over requests of the reward delay, in requests
+  std::uint64_t max_outstanding = 0;     // most rewards held (drawn, not yet sent) at once
 
   double ctr() const { return events ? clicks / static_cast<double>(events) : 0.0; }
   double value() const { return events ? value_sum / static_cast<double>(events) : 0.0; }
   double regret() const { return oracle_sum - value_sum; }  // cumulative pseudo-regret
+  double mean_delay() const { return events ? delay_sum / static_cast<double>(events) : 0.0; }
 };
 
 // Called after every batch with (policy, requests done, requests in total).
