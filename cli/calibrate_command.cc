@@ -31,13 +31,29 @@ std::string number(double x) {
 void write_items(const std::string& path, const CalibrationResult& fit) {
   std::ofstream out(path);
   if (!out) throw Error(path + ": cannot write");
-  out << "item,impressions,clicks,naive_ctr,attractiveness,attractiveness_se,log_popularity\n";
+  // Columns: item, impressions, clicks, naive_ctr, attractiveness,
+  // attractiveness_se, log_popularity; with the factor fit also item_bias (b_i)
+  // and factor_0 .. factor_{d-1} (q_i), d the length of the logged user
+  // features, so that b_i + y' q_i is the fitted click logit of a user with
+  // features y (simulator/calibration.h).
+  out << "item,impressions,clicks,naive_ctr,attractiveness,attractiveness_se,log_popularity";
+  if (fit.factors) {
+    out << ",item_bias";
+    for (std::size_t j = 0; j < fit.user_dim; ++j) out << ",factor_" << j;
+  }
+  out << '\n';
   for (std::size_t i = 0; i < fit.items.size(); ++i) {
     out << fit.items[i] << ',' << fit.impressions[i] << ',' << fit.clicks[i] << ','
         << number(fit.naive_ctr[i]) << ',' << number(fit.attractiveness[i]) << ','
         << number(fit.attractiveness_se[i]) << ','
-        << (std::isnan(fit.log_popularity[i]) ? std::string() : number(fit.log_popularity[i]))
-        << '\n';
+        << (std::isnan(fit.log_popularity[i]) ? std::string() : number(fit.log_popularity[i]));
+    if (fit.factors) {
+      out << ',' << number(fit.item_bias[i]);
+      for (std::size_t j = 0; j < fit.user_dim; ++j) {
+        out << ',' << number(fit.item_factors[i * fit.user_dim + j]);
+      }
+    }
+    out << '\n';
   }
   out.close();
   if (!out) throw Error(path + ": write failed");
@@ -87,11 +103,16 @@ int run_calibrate(const std::vector<std::string>& args) {
       "zipf_exponent, n_items, candidates) from a ranking log, each logged slot weighted by\n"
       "1 / the logging ranker's P(item at slot) so that what the logger chose to show does\n"
       "not bias the fit (simulator/calibration.h). Writes a scenario `recloop simulate`\n"
-      "runs, a CSV of per-item estimates beside it, and prints the fit with the naive one.\n\n"
+      "runs, a CSV of per-item estimates beside it, and prints the fit with the naive one.\n"
+      "With theta fixed, also fits per-item bias b_i and factors q_i of the click\n"
+      "logit b_i + y' q_i on the logged user features y (a weighted logistic factor\n"
+      "model; the CSV's item_bias and factor_* columns) unless --factor-iterations 0.\n\n"
       "options");
   std::string log_path, out_path, items_path, policy, choice = "auto";
   std::int64_t popularity_row = -1;
   double signal = 0.0;
+  int factor_iterations = CalibrationOptions{}.factor_iterations;
+  double factor_l2 = CalibrationOptions{}.factor_l2;
   options.add_options()
       ("help,h", "show this help")
       ("log", po::value(&log_path), "decision log (SQLite) of a ranking policy")
@@ -102,7 +123,10 @@ int run_calibrate(const std::vector<std::string>& args) {
       ("choice-model", po::value(&choice), "auto (multi_click if a ranking has two clicks), pbm or multi_click")
       ("popularity-row", po::value(&popularity_row),
        "item-feature row holding log popularity (0 for population-world logs; -1: none)")
-      ("signal", po::value(&signal), "affinity sd assumed for the bias mapping, [0, 10] (default 0)");
+      ("signal", po::value(&signal), "affinity sd assumed for the bias mapping, [0, 10] (default 0)")
+      ("factor-iterations", po::value(&factor_iterations),
+       "Fisher-scoring steps per item of the factor fit, [0, 1000]; 0 = no factors (default 10)")
+      ("factor-l2", po::value(&factor_l2), "L2 penalty on the item factors, in rows, [0, 1e6] (default 1)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(options).run(), vm);
@@ -122,8 +146,16 @@ int run_calibrate(const std::vector<std::string>& args) {
   if (!(signal >= 0.0 && signal <= 10.0)) {
     throw ConfigError("--signal " + number(signal) + " is not in [0, 10]");
   }
+  if (factor_iterations < 0 || factor_iterations > 1000) {
+    throw ConfigError("--factor-iterations " + std::to_string(factor_iterations) +
+                      " is not in [0, 1000]");
+  }
+  if (!(factor_l2 >= 0.0 && factor_l2 <= 1e6)) {
+    throw ConfigError("--factor-l2 " + number(factor_l2) + " is not in [0, 1e6]");
+  }
   CalibrationOptions fit_options{.weighted = !vm.count("naive"), .popularity_row = popularity_row,
-                                 .signal = signal};
+                                 .signal = signal, .factor_iterations = factor_iterations,
+                                 .factor_l2 = factor_l2};
   if (choice == "pbm" || choice == "multi_click") {
     fit_options.choice = parse_choice_model(choice);
   } else if (choice != "auto") {
@@ -196,6 +228,16 @@ int run_calibrate(const std::vector<std::string>& args) {
   }
   std::printf("%-18s %10.4f %10s %12.4f   (naive CTR %.4f)\n", "mean attractiveness", mean_a, "",
               mean_u, mean_ctr);
+
+  if (fit.factors) {
+    std::printf("\nfactor model theta_k sigmoid(b_i + y' q_i), %zu user features, theta fixed:\n",
+                fit.user_dim);
+    std::printf("%-36s %10s %12s\n", "mean log-likelihood per row", "weighted", "unweighted");
+    std::printf("%-36s %10.5f %12.5f\n", "  attractiveness only (EM)", weighted.loglik_attractiveness,
+                unweighted.loglik_attractiveness);
+    std::printf("%-36s %10.5f %12.5f\n", "  with item factors", weighted.loglik_factors,
+                unweighted.loglik_factors);
+  }
 
   write_items(items_path, fit);
   write_scenario(out_path, log_path, items_path, fit, signal);

@@ -2,6 +2,7 @@
 #include "simulator/calibration.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -15,6 +16,13 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kLogitClip = 1e-3;  // a_i clipped to [kLogitClip, 1 - kLogitClip] before logit
+constexpr double kProbabilityClip = 1e-12;  // click probabilities clipped before log
+
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double logit_of(double a) {
+  a = std::clamp(a, kLogitClip, 1.0 - kLogitClip);
+  return std::log(a / (1.0 - a));
+}
 
 std::string ranking_id(const EventId& event_id) {
   const auto slash = event_id.rfind('/');
@@ -47,6 +55,14 @@ LineFit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
 }
 
 }  // namespace
+
+double CalibrationResult::predicted_logit(std::size_t i, const Eigen::VectorXd& y) const {
+  if (!factors) return logit_of(attractiveness[i]);
+  assert(static_cast<std::size_t>(y.size()) == user_dim);
+  double x = item_bias[i];
+  for (std::size_t j = 0; j < user_dim; ++j) x += y(static_cast<Eigen::Index>(j)) * item_factors[i * user_dim + j];
+  return x;
+}
 
 CalibrationData::CalibrationData(std::int64_t popularity_row) : popularity_row_(popularity_row) {}
 
@@ -113,6 +129,25 @@ void CalibrationData::add(const Interaction& interaction) {
     }
     log_popularity_[i] = lp;
   }
+  const Eigen::VectorXd& y = context.user;
+  if (rows_ == 0) user_dim_ = static_cast<std::size_t>(y.size());
+  if (static_cast<std::size_t>(y.size()) != user_dim_) {
+    throw std::invalid_argument("event '" + id + "': " + std::to_string(y.size()) +
+                                " user features, the first row had " + std::to_string(user_dim_));
+  }
+  if (!y.allFinite()) throw std::invalid_argument("event '" + id + "': user features not finite");
+  // Rows of one ranking arrive together: store the features once per run of equal users.
+  const bool same_user =
+      n_users_ > 0 && std::equal(y.data(), y.data() + user_dim_, users_.end() - static_cast<std::ptrdiff_t>(user_dim_));
+  if (!same_user) {
+    users_.insert(users_.end(), y.data(), y.data() + user_dim_);
+    ++n_users_;
+  }
+  log_rows_.push_back({.item = static_cast<std::uint32_t>(i),
+                       .user = static_cast<std::uint32_t>(n_users_ - 1),
+                       .slot = static_cast<std::uint8_t>(k),
+                       .click = click,
+                       .w = w});
   auto& clicks = ranking_clicks_[ranking_id(id)];
   if (click) ++clicks;
   if (k == 0) {
@@ -133,6 +168,12 @@ CalibrationResult CalibrationData::fit(const CalibrationOptions& options) const 
   }
   if (options.max_iterations < 1 || !(options.tolerance > 0.0)) {
     throw std::invalid_argument("max_iterations must be >= 1 and tolerance > 0");
+  }
+  if (options.factor_iterations < 0 || options.factor_iterations > 1000 ||
+      !(options.factor_l2 >= 0.0 && options.factor_l2 <= 1e6)) {
+    throw std::invalid_argument("factor_iterations " + std::to_string(options.factor_iterations) +
+                                " must be in [0, 1000] and factor_l2 " +
+                                std::to_string(options.factor_l2) + " in [0, 1e6]");
   }
   if (options.choice && *options.choice != ChoiceModelKind::kPositionBased &&
       *options.choice != ChoiceModelKind::kMultiClick) {
@@ -322,6 +363,19 @@ CalibrationResult CalibrationData::fit(const CalibrationOptions& options) const 
     r.attractiveness[i] = z * alpha[i];
     r.attractiveness_se[i] = z * alpha_se[i];
   }
+  {
+    double ll = 0.0, total = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t k = 0; k < cells_[i].size(); ++k) {
+        const Cell& cell = cells_[i][k];
+        const double p = std::clamp(theta[k] * alpha[i], kProbabilityClip, 1.0 - kProbabilityClip);
+        ll += C(cell) * std::log(p) + (W(cell) - C(cell)) * std::log1p(-p);
+        total += W(cell);
+      }
+    }
+    r.loglik_attractiveness = ll / total;
+  }
+  if (options.factor_iterations > 0) fit_factors(theta, z, options, r);
 
   // position_decay by generalised least squares on log theta_k = -eta log(k + 1).
   {
@@ -398,6 +452,98 @@ CalibrationResult CalibrationData::fit(const CalibrationOptions& options) const 
   r.bias_sd = std::clamp(r.bias_sd, 0.0, 10.0);
   r.popularity_weight = std::clamp(r.popularity_weight, -5.0, 5.0);
   return r;
+}
+
+// Per item, Fisher scoring of the weighted log-likelihood of
+// P = theta_k sigmoid(x) / z, x = b_i + y' q_i. With s = sigmoid(x):
+//   dl/dx = c (1 - s) - (1 - c) (theta / z) s (1 - s) / (1 - P),
+//   expected information I(x) = ((theta / z) s (1 - s))^2 / (P (1 - P)),
+// and the step solves (sum w I f f' + lambda D) delta = sum w (dl/dx) f - lambda D beta,
+// f = (1, y), D = diag(0, 1, ..., 1), lambda = factor_l2 * mean_w.
+void CalibrationData::fit_factors(const std::vector<double>& theta, double z,
+                                  const CalibrationOptions& options, CalibrationResult& r) const {
+  const std::size_t n = items_.size();
+  const std::size_t d = user_dim_;
+  const auto dd = static_cast<Eigen::Index>(d + 1);
+  r.factors = true;
+  r.user_dim = d;
+  r.item_bias.assign(n, 0.0);
+  r.item_factors.assign(n * d, 0.0);
+  std::vector<std::vector<std::uint32_t>> by_item(n);
+  for (std::size_t row = 0; row < log_rows_.size(); ++row) {
+    by_item[log_rows_[row].item].push_back(static_cast<std::uint32_t>(row));
+  }
+  const bool weighted = options.weighted;
+  auto features = [&](std::uint32_t user, Eigen::VectorXd& f) {
+    f(0) = 1.0;
+    for (std::size_t j = 0; j < d; ++j) f(static_cast<Eigen::Index>(j + 1)) = users_[user * d + j];
+  };
+  double ll_total = 0.0, w_total = 0.0;
+  Eigen::VectorXd f(dd), beta(dd), grad(dd), step(dd), trial(dd);
+  Eigen::MatrixXd info(dd, dd);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& rows = by_item[i];
+    double w_sum = 0.0;
+    for (const std::uint32_t row : rows) w_sum += weighted ? log_rows_[row].w : 1.0;
+    const double lambda = options.factor_l2 * w_sum / static_cast<double>(rows.size());
+    // Penalised weighted log-likelihood of the item at coefficients b.
+    auto objective = [&](const Eigen::VectorXd& b, double* unpenalised) {
+      double ll = 0.0;
+      for (const std::uint32_t row : rows) {
+        const Row& o = log_rows_[row];
+        features(o.user, f);
+        const double p = std::clamp(theta[o.slot] * sigmoid(f.dot(b)) / z, kProbabilityClip,
+                                    1.0 - kProbabilityClip);
+        ll += (weighted ? o.w : 1.0) * (o.click ? std::log(p) : std::log1p(-p));
+      }
+      if (unpenalised) *unpenalised = ll;
+      return ll - 0.5 * lambda * b.tail(dd - 1).squaredNorm();
+    };
+    beta.setZero();
+    beta(0) = logit_of(r.attractiveness[i]);
+    double current = objective(beta, nullptr);
+    for (int it = 0; it < options.factor_iterations; ++it) {
+      grad.setZero();
+      info.setZero();
+      for (const std::uint32_t row : rows) {
+        const Row& o = log_rows_[row];
+        features(o.user, f);
+        const double w = weighted ? o.w : 1.0;
+        const double s = sigmoid(f.dot(beta));
+        const double g = theta[o.slot] / z * s * (1.0 - s);  // dP/dx
+        const double p = std::clamp(theta[o.slot] * s / z, kProbabilityClip, 1.0 - kProbabilityClip);
+        const double score = o.click ? (1.0 - s) : -g / (1.0 - p);
+        grad.noalias() += (w * score) * f;
+        info.noalias() += (w * g * g / (p * (1.0 - p))) * f * f.transpose();
+      }
+      for (Eigen::Index j = 1; j < dd; ++j) {
+        grad(j) -= lambda * beta(j);
+        info(j, j) += lambda;
+      }
+      info.diagonal().array() += 1e-9 * (1.0 + info.diagonal().array().abs());
+      step = info.ldlt().solve(grad);
+      if (!step.allFinite()) break;
+      bool improved = false;
+      for (double h = 1.0; h > 1e-4; h *= 0.5) {
+        trial = beta + h * step;
+        const double next = objective(trial, nullptr);
+        if (next >= current) {
+          beta = trial;
+          current = next;
+          improved = true;
+          break;
+        }
+      }
+      if (!improved) break;
+    }
+    double ll = 0.0;
+    objective(beta, &ll);
+    ll_total += ll;
+    w_total += w_sum;
+    r.item_bias[i] = beta(0);
+    for (std::size_t j = 0; j < d; ++j) r.item_factors[i * d + j] = beta(static_cast<Eigen::Index>(j + 1));
+  }
+  r.loglik_factors = ll_total / w_total;
 }
 
 }  // namespace recloop

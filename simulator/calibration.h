@@ -66,8 +66,37 @@
 //     in which i was a candidate, which the contexts record exactly; under
 //     uniform candidate sampling that count says nothing about popularity.
 //
+// Factors (factor_iterations > 0). With theta_k held at the EM fit, a
+// logistic factor model of the examination-corrected click (Johnson 2014,
+// "Logistic matrix factorization for implicit feedback data", eq. 1-2, with
+// the examination term of the position-based model):
+//   P(click | user u, item i, slot k) = theta_k sigmoid(b_i + y_u' q_i) / z,
+// y_u the user's observed feature vector (the context's user features, the
+// only identity a logged user has), b_i an item bias and q_i an item factor
+// in the space of y (user_dim long), z = Z_L under pbm and 1 under
+// multi_click, so that b_i + y_u' q_i is on the scale of the world's logit
+// x_ui. This is the bilinear model sigmoid(b_i + y_u' W q_i) with W absorbed
+// into q_i: a rank below user_dim would identify W q_i only up to rotation of
+// q_i, the product y_u' W q_i is what the log identifies, and it is fitted
+// directly. Every row is weighted by 1 / p as above (Schnabel, Swaminathan,
+// Singh et al. 2016, "Recommendations as Treatments", eq. 9: the
+// inverse-propensity-scored training loss); the unweighted fit uses w = 1.
+// Since the users are observed, the fit separates by item: per item,
+// factor_iterations steps of Fisher scoring of the weighted log-likelihood
+// with the L2 penalty factor_l2 * mean_w / 2 * |q_i|^2 (mean_w the item's mean
+// row weight, so the penalty counts in rows), each step halved until the
+// penalised likelihood does not decrease. Starts from b_i = logit(a_i),
+// q_i = 0, i.e. from the attractiveness-only model; deterministic (no
+// random start). The weighted mean log-likelihood per unit weight is
+// reported for the EM model and for the factor model. The weights matter
+// less here than for theta and a_i: the logger chooses by the user features
+// and popularity, which the factor model conditions on, so when it holds the
+// unweighted fit is consistent too (covariate shift) and the weights only add
+// variance; on the test world (tests/simulator/calibration_test.cc) the
+// unweighted factor fit's logits correlate slightly better with the truth.
+//
 // Not fitted: the user population (signal, latent_dim, user types), which an
-// item-level click model does not identify; user and item factors.
+// item-level click model does not identify.
 //
 // Not thread-safe while adding; fit() is const.
 #pragma once
@@ -79,6 +108,8 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include <Eigen/Core>
 
 #include "core/types.h"
 #include "simulator/choice_model.h"
@@ -96,6 +127,8 @@ struct CalibrationOptions {
   double signal = 0.0;       // sd of the user-item affinity assumed for the bias mapping, [0, 10]
   int max_iterations = 20000;  // EM iterations, >= 1
   double tolerance = 1e-10;    // EM stops when no parameter moves more than this
+  int factor_iterations = 10;  // Fisher-scoring steps per item, [0, 1000]; 0 = no factor fit
+  double factor_l2 = 1.0;      // L2 penalty on q_i in rows, [0, 1e6]
 };
 
 struct CalibrationResult {
@@ -134,17 +167,32 @@ struct CalibrationResult {
   bool deterministic_logger = false;   // every logged marginal was 1: nothing to correct
   int iterations = 0;
   bool converged = false;
+
+  // Factor model (header comment), empty without it.
+  bool factors = false;                // fitted (factor_iterations > 0)
+  std::size_t user_dim = 0;            // length of y_u and q_i
+  std::vector<double> item_bias;       // b_i, per item
+  std::vector<double> item_factors;    // q_i, item-major: item_factors[i * user_dim + j]
+  double loglik_attractiveness = 0.0;  // mean (weighted) log-likelihood per row, EM model
+  double loglik_factors = 0.0;         // the same for the factor model
+
+  // b_i + y' q_i of item index i (into items) for user features y; the
+  // attractiveness-only logit logit(a_i) without factors.
+  double predicted_logit(std::size_t i, const Eigen::VectorXd& y) const;
 };
 
-// Accumulates logged slots. Memory: O(items x slots + rankings), not the contexts.
+// Accumulates logged slots. Memory: O(items x slots + rankings x user_dim +
+// rows), not the contexts: the factor fit keeps one small record per row and
+// the user features once per run of rows with the same user.
 class CalibrationData {
  public:
   explicit CalibrationData(std::int64_t popularity_row = -1);
 
   // Adds one logged slot. Throws std::invalid_argument naming the event id
   // for a probability outside (0, 1] or not finite, a non-finite reward, a
-  // slot >= ChoiceModel::kMaxSlots, an action outside the context, or a
-  // context without row popularity_row (when set).
+  // slot >= ChoiceModel::kMaxSlots, an action outside the context, a
+  // context without row popularity_row (when set), or user features of
+  // another length than the first row's or not finite.
   void add(const Interaction& interaction);
 
   // Fits the model of the header comment. Throws std::invalid_argument for
@@ -159,7 +207,15 @@ class CalibrationData {
     double w = 0.0, wc = 0.0;      // sum of weights, of weights of clicked rows
     double w2 = 0.0, w2c = 0.0;    // sums of squared weights
   };
+  struct Row {                     // one logged slot, for the factor fit
+    std::uint32_t item = 0, user = 0;
+    std::uint8_t slot = 0;
+    bool click = false;
+    double w = 0.0;                // 1 / p
+  };
   std::size_t item_index(ItemId item);
+  void fit_factors(const std::vector<double>& theta, double z, const CalibrationOptions& options,
+                   CalibrationResult& r) const;
 
   std::int64_t popularity_row_;
   std::vector<ItemId> items_;
@@ -172,6 +228,10 @@ class CalibrationData {
   std::size_t rows_ = 0;
   std::size_t slots_ = 0;
   bool all_certain_ = true;
+  std::vector<Row> log_rows_;
+  std::vector<double> users_;      // user features, user-major, user_dim_ each
+  std::size_t user_dim_ = 0;
+  std::size_t n_users_ = 0;
 };
 
 }  // namespace recloop

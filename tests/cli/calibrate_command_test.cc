@@ -83,6 +83,9 @@ TEST_CASE("calibrate writes a population scenario that simulate runs", "[cli][in
                       Contains("candidates = 8") && Contains(items_path));
   const std::string items = read_text(items_path);
   CHECK(std::count(items.begin(), items.end(), '\n') == 41);  // header + 40 items
+  // The factor fit's columns: item_bias and one factor per user feature (6).
+  CHECK_THAT(items, Contains("log_popularity,item_bias,factor_0,") && Contains(",factor_5\n"));
+  CHECK_THAT(result.out, Contains("with item factors"));
   const auto run = testing::run_command(kBinary + " simulate " + out_path +
                                         " --set run.steps=50 -q");
   INFO(run.out << run.err);
@@ -91,6 +94,11 @@ TEST_CASE("calibrate writes a population scenario that simulate runs", "[cli][in
                                           " --out " + out_path);
   CHECK(naive.exit_code == 0);
   CHECK_THAT(read_text(out_path), Contains("unweighted"));
+  const auto no_factors = testing::run_command(kBinary + " calibrate --factor-iterations 0 --log " +
+                                               log_path + " --out " + out_path);
+  CHECK(no_factors.exit_code == 0);
+  CHECK_THAT(read_text(items_path), !Contains("item_bias"));
+  CHECK_THAT(no_factors.out, !Contains("with item factors"));
   remove_log(log_path);
   std::filesystem::remove(out_path);
   std::filesystem::remove(items_path);
