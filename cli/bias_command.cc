@@ -12,6 +12,7 @@
 #include <boost/program_options.hpp>
 
 #include "cli/bias_html.h"
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/json_writer.h"
 #include "core/error.h"
@@ -213,17 +214,9 @@ int run_bias(const std::vector<std::string>& args) {
       ("reference", po::value(&reference),
        "the uniform-random logging policy whose mean is the ground truth (default: the only "
        "uniform logger, if exactly one of several policies is)");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  const auto command_line = parse_command_line(args, options, options);
+  if (!command_line) return 0;
+  const po::variables_map& vm = *command_line;
   if (log_path.empty()) throw ConfigError("--log LOG is required");
   if (!std::filesystem::is_regular_file(log_path)) {
     throw ConfigError(log_path + ": log file not found");

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // `recloop collect`: runs a Collector until SIGINT or SIGTERM, then prints its
 // counters on one line and exits 0.
+#include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/stop_signals.h"
 #include "core/error.h"
 #include "feedback/collector.h"
 
@@ -19,22 +21,6 @@ namespace recloop {
 namespace {
 
 namespace po = boost::program_options;
-
-// Set by the signal handler, read by the collector's loop. A signal handler can
-// reach nothing else, so this one flag has to live at namespace scope.
-std::atomic<bool> stop_requested{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set from a signal handler");
-
-extern "C" void request_stop(int) { stop_requested.store(true); }
-
-void install_stop_handlers() {
-  struct sigaction action {};
-  action.sa_handler = request_stop;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: a blocked poll returns EINTR and sees the flag at once
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
 
 }  // namespace
 
@@ -57,16 +43,8 @@ int run_collect(const std::vector<std::string>& args) {
        po::value(&options.max_batch)->value_name("N")->default_value(options.max_batch),
        "most messages written per transaction, 1 .. 1000000");
   const po::positional_options_description no_positionals;  // so stray words are errors
-  po::variables_map values;
-  try {
-    po::store(po::command_line_parser(args).options(described).positional(no_positionals).run(),
-              values);
-    po::notify(values);
-  } catch (const po::error& e) {
-    throw ConfigError(std::string(e.what()) + " (see recloop collect --help)");
-  }
-  if (values.count("help")) {
-    std::cout << described << "\n";
+  if (!parse_command_line(args, described, described, &no_positionals,
+                          " (see recloop collect --help)")) {
     return 0;
   }
   if (options.log_path.empty()) throw ConfigError("--log FILE is required");

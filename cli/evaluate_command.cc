@@ -10,6 +10,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/json_writer.h"
 #include "cli/offline_evaluation.h"
@@ -120,17 +121,9 @@ int run_evaluate(const std::vector<std::string>& args) {
       ("bootstrap-seed", po::value(&bootstrap_seed)->default_value(bootstrap_seed),
        "seed of the bootstrap replicates")
       ("json", "print one JSON object instead of a table");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  const auto command_line = parse_command_line(args, options, options);
+  if (!command_line) return 0;
+  const po::variables_map& vm = *command_line;
   if (log_path.empty()) throw ConfigError("--log FILE is required");
   if (target_spec.empty()) throw ConfigError("--target SPEC is required");
   if (!(train_fraction >= 0.0 && train_fraction < 1.0)) {

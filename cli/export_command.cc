@@ -7,6 +7,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "logging/dsjson.h"
@@ -40,17 +41,7 @@ int run_export(const std::vector<std::string>& args) {
   all.add(options).add(hidden);
   po::positional_options_description positional;
   positional.add("format", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  if (!parse_command_line(args, options, all, &positional)) return 0;
   if (format.empty()) throw ConfigError("usage: recloop export FORMAT --log LOG --out FILE");
   if (format != "dsjson") throw ConfigError("unknown format '" + format + "' (known: dsjson)");
   if (log_path.empty()) throw ConfigError("--log LOG is required");

@@ -5,7 +5,9 @@
 // (feedback/model_stream.h) to decision servers started with
 // `recloop serve --models ENDPOINT`. Stops on SIGINT or SIGTERM, publishes
 // what it has learned since the last snapshot, prints its counters, exits 0.
+#include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/stop_signals.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "feedback/client.h"
@@ -29,22 +31,6 @@ namespace recloop {
 namespace {
 
 namespace po = boost::program_options;
-
-// Set by the signal handler, read by the learning loop. A signal handler can
-// reach nothing else, so this one flag has to live at namespace scope.
-std::atomic<bool> stop_requested{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set from a signal handler");
-
-extern "C" void request_learn_stop(int) { stop_requested.store(true); }
-
-void install_stop_handlers() {
-  struct sigaction action {};
-  action.sa_handler = request_learn_stop;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: a blocked poll returns EINTR and sees the flag at once
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
 
 }  // namespace
 
@@ -75,16 +61,8 @@ int run_learn(const std::vector<std::string>& args) {
       ("republish-ms", po::value(&republish_ms)->value_name("MS")->default_value(republish_ms),
        "repeat the latest snapshot this often, for servers that connect late");
   const po::positional_options_description no_positionals;  // so stray words are errors
-  po::variables_map values;
-  try {
-    po::store(po::command_line_parser(args).options(described).positional(no_positionals).run(),
-              values);
-    po::notify(values);
-  } catch (const po::error& e) {
-    throw ConfigError(std::string(e.what()) + " (see recloop learn --help)");
-  }
-  if (values.count("help")) {
-    std::cout << described << "\n";
+  if (!parse_command_line(args, described, described, &no_positionals,
+                          " (see recloop learn --help)")) {
     return 0;
   }
   if (from.empty()) throw ConfigError("--from ENDPOINT is required");

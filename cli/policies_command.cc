@@ -6,6 +6,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/json_writer.h"
 #include "core/config.h"
@@ -53,17 +54,9 @@ int run_policies(const std::vector<std::string>& args) {
   options.add_options()
       ("help,h", "show this help")
       ("json", "print one JSON object instead of text");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  const auto command_line = parse_command_line(args, options, options);
+  if (!command_line) return 0;
+  const po::variables_map& vm = *command_line;
   const auto docs = policy_docs();
 
   if (vm.count("json")) {

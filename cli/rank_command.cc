@@ -3,6 +3,7 @@
 // reply. `recloop reward`: reports one reward to a collector and waits for its
 // acknowledgement. Both are the application's side of the live loop, for
 // scripts and for trying a server by hand.
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "feedback/client.h"
@@ -26,20 +27,6 @@ namespace recloop {
 namespace {
 
 namespace po = boost::program_options;
-
-po::variables_map parse(const std::vector<std::string>& args, const po::options_description& described,
-                        const char* verb) {
-  const po::positional_options_description no_positionals;  // so stray words are errors
-  po::variables_map values;
-  try {
-    po::store(po::command_line_parser(args).options(described).positional(no_positionals).run(),
-              values);
-    po::notify(values);
-  } catch (const po::error& e) {
-    throw ConfigError(std::string(e.what()) + " (see recloop " + verb + " --help)");
-  }
-  return values;
-}
 
 std::string read_request(const std::string& path) {
   if (path == "-") {
@@ -71,11 +58,11 @@ int run_rank(const std::vector<std::string>& args) {
       ("file", po::value(&file)->value_name("PATH"), "read the request from PATH (- = stdin)")
       ("timeout-ms", po::value(&timeout_ms)->value_name("MS")->default_value(timeout_ms),
        "how long to wait for the reply");
-  const auto values = parse(args, described, "rank");
-  if (values.count("help")) {
-    std::cout << described << "\n";
-    return 0;
-  }
+  const po::positional_options_description no_positionals;  // so stray words are errors
+  const auto command_line = parse_command_line(args, described, described, &no_positionals,
+                                               " (see recloop rank --help)");
+  if (!command_line) return 0;
+  const po::variables_map& values = *command_line;
   if (values.count("json") == values.count("file")) {
     throw ConfigError("give exactly one of --json TEXT and --file PATH");
   }
@@ -124,9 +111,9 @@ int run_reward(const std::vector<std::string>& args) {
        "microseconds since the Unix epoch (default: now)")
       ("timeout-ms", po::value(&timeout_ms)->value_name("MS")->default_value(timeout_ms),
        "how long to wait for the acknowledgement");
-  const auto values = parse(args, described, "reward");
-  if (values.count("help")) {
-    std::cout << described << "\n";
+  const po::positional_options_description no_positionals;  // so stray words are errors
+  if (!parse_command_line(args, described, described, &no_positionals,
+                          " (see recloop reward --help)")) {
     return 0;
   }
   if (event_id.empty()) throw ConfigError("--event ID is required");

@@ -2,7 +2,9 @@
 // `recloop serve`: runs a DecisionServer (feedback/decision_server.h, which
 // documents the request and reply JSON) until SIGINT or SIGTERM, then prints
 // its counters on one line and exits 0.
+#include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/stop_signals.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "feedback/decision_server.h"
@@ -30,22 +32,6 @@ namespace recloop {
 namespace {
 
 namespace po = boost::program_options;
-
-// Set by the signal handler, read by the server's loops. A signal handler can
-// reach nothing else, so this one flag has to live at namespace scope.
-std::atomic<bool> stop_requested{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set from a signal handler");
-
-extern "C" void request_serve_stop(int) { stop_requested.store(true); }
-
-void install_stop_handlers() {
-  struct sigaction action {};
-  action.sa_handler = request_serve_stop;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: a blocked poll returns EINTR and sees the flag at once
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
 
 std::vector<std::string> split_names(const std::string& text) {
   std::vector<std::string> names;
@@ -140,18 +126,10 @@ int run_serve(const std::vector<std::string>& args) {
        po::value(&options.flush_timeout_ms)->value_name("MS")->default_value(options.flush_timeout_ms),
        "at exit, how long to wait for the collector's acks");
   const po::positional_options_description no_positionals;  // so stray words are errors
-  po::variables_map values;
-  try {
-    po::store(po::command_line_parser(args).options(described).positional(no_positionals).run(),
-              values);
-    po::notify(values);
-  } catch (const po::error& e) {
-    throw ConfigError(std::string(e.what()) + " (see recloop serve --help)");
-  }
-  if (values.count("help")) {
-    std::cout << described << "\n";
-    return 0;
-  }
+  const auto command_line = parse_command_line(args, described, described, &no_positionals,
+                                               " (see recloop serve --help)");
+  if (!command_line) return 0;
+  const po::variables_map& values = *command_line;
   if (policy_name.empty() == model_path.empty()) {
     throw ConfigError("give exactly one of --policy NAME and --model FILE");
   }

@@ -43,6 +43,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/json_writer.h"
 #include "cli/scenario_config.h"
@@ -222,17 +223,9 @@ int run_sessions(const std::vector<std::string>& args) {
   all.add(options).add(hidden);
   po::positional_options_description positional;
   positional.add("scenario", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  const auto command_line = parse_command_line(args, options, all, &positional);
+  if (!command_line) return 0;
+  const po::variables_map& vm = *command_line;
   if (scenario_path.empty()) {
     throw ConfigError("a scenario is needed: recloop sessions SCENARIO (e.g. "
                       "scenarios/streaming_fatigue.ini)");

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "cli/command_line.h"
 #include "cli/slate_evaluation.h"
 
 #include <algorithm>
@@ -163,17 +164,9 @@ int run_slate_evaluate(const std::vector<std::string>& args) {
       ("scenario", po::value(&scenario_path), "scenario file holding the base's [POLICY] and a [ranker] section")
       ("set", po::value(&overrides)->composing(), "override a setting: POLICY.key=value or ranker.key=value")
       ("json", "print one JSON object instead of a table");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  const auto command_line = parse_command_line(args, options, options);
+  if (!command_line) return 0;
+  const po::variables_map& vm = *command_line;
   if (log_path.empty()) throw ConfigError("--log FILE is required");
   if (target_spec.empty()) throw ConfigError("--target RANKER:BASE is required");
   if (slots < 1) throw ConfigError("--slots " + std::to_string(slots) + ": must be at least 1");

@@ -7,6 +7,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "evaluation/probability_table.h"
@@ -31,17 +32,9 @@ int run_table(const std::vector<std::string>& args) {
       ("out", po::value(&out_path), "CSV file to write")
       ("policy", po::value(&policy), "count only this logging policy's decisions")
       ("by-segment", "one distribution per context segment (see evaluation/probability_table.h)");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  const auto command_line = parse_command_line(args, options, options);
+  if (!command_line) return 0;
+  const po::variables_map& vm = *command_line;
   if (log_path.empty()) throw ConfigError("--log LOG is required");
   if (out_path.empty()) throw ConfigError("--out TABLE.csv is required");
   std::vector<Interaction> log;

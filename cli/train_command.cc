@@ -9,6 +9,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/scenario_config.h"
 #include "core/config.h"
@@ -50,17 +51,7 @@ int run_train(const std::vector<std::string>& args) {
       ("seed", po::value(&seed)->default_value(0), "seed of replay's acceptance draws")
       ("scenario", po::value(&scenario_path), "scenario file holding the policy's [NAME] section")
       ("set", po::value(&overrides)->composing(), "override a policy setting: NAME.key=value");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  if (!parse_command_line(args, options, options)) return 0;
   if (log_path.empty()) throw ConfigError("--log FILE is required");
   if (policy_name.empty()) throw ConfigError("--policy NAME is required");
   if (out_path.empty()) throw ConfigError("--out MODEL is required");

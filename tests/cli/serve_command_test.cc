@@ -13,22 +13,17 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
 #include <sqlite3.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-extern char** environ;
 
 using namespace recloop;
 using nlohmann::json;
@@ -52,49 +47,7 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-// One `recloop VERB ...` child with stdout and stderr in `output_path`;
-// killed and reaped at scope exit if still running.
-class Child {
- public:
-  Child(std::vector<std::string> args, const std::string& output_path) {
-    args.insert(args.begin(), RECLOOP_BINARY);
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    const int rc = posix_spawn(&pid_, RECLOOP_BINARY, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(rc == 0);
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  // Sends `signal` and returns the wait status once the process has exited.
-  int stop(int signal) {
-    REQUIRE(::kill(pid_, signal) == 0);
-    int status = 0;
-    pid_t reaped;
-    do {
-      reaped = ::waitpid(pid_, &status, 0);
-    } while (reaped < 0 && errno == EINTR);
-    REQUIRE(reaped == pid_);
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
+using Child = recloop::testing::RecloopProcess;
 
 // An epsilon-greedy model whose best item of 10..13 depends on the first user
 // feature, so the logged probabilities differ between decisions (0.775 for the

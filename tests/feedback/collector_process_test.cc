@@ -12,22 +12,17 @@
 #include <zmq.hpp>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-extern char** environ;
 
 using namespace recloop;
 using recloop::testing::sample_decision;
@@ -47,48 +42,12 @@ std::string loopback_endpoint() {
 }
 
 // One `recloop collect` child; killed and reaped at scope exit if still running.
-class CollectorProcess {
+class CollectorProcess : public recloop::testing::RecloopProcess {
  public:
   CollectorProcess(const std::string& log_path, const std::string& endpoint,
-                   const std::string& output_path) {
-    std::vector<std::string> args{RECLOOP_BINARY, "collect", "--log",       log_path,
-                                  "--bind",       endpoint,  "--max-batch", "64"};
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    const int rc = posix_spawn(&pid_, RECLOOP_BINARY, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(rc == 0);
-  }
-  ~CollectorProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  CollectorProcess(const CollectorProcess&) = delete;
-  CollectorProcess& operator=(const CollectorProcess&) = delete;
-
-  // Sends `signal` and returns the wait status once the process has exited.
-  int stop(int signal) {
-    REQUIRE(::kill(pid_, signal) == 0);
-    int status = 0;
-    pid_t reaped;
-    do {
-      reaped = ::waitpid(pid_, &status, 0);
-    } while (reaped < 0 && errno == EINTR);
-    REQUIRE(reaped == pid_);
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
+                   const std::string& output_path)
+      : RecloopProcess({"collect", "--log", log_path, "--bind", endpoint, "--max-batch", "64"},
+                       output_path) {}
 };
 
 std::string read_file(const std::string& path) {

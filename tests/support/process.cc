@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tests/support/process.h"
 
+#include <catch2/catch.hpp>
+
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+extern char** environ;
 
 namespace recloop::testing {
 namespace {
@@ -55,6 +63,40 @@ CommandResult run_command(const std::string& command) {
   std::filesystem::remove(out_path);
   std::filesystem::remove(err_path);
   return result;
+}
+
+RecloopProcess::RecloopProcess(std::vector<std::string> args, const std::string& output_path) {
+  args.insert(args.begin(), RECLOOP_BINARY);
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  const int rc = posix_spawn(&pid_, RECLOOP_BINARY, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  REQUIRE(rc == 0);
+}
+
+RecloopProcess::~RecloopProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+int RecloopProcess::stop(int signal) {
+  REQUIRE(::kill(pid_, signal) == 0);
+  int status = 0;
+  pid_t reaped;
+  do {
+    reaped = ::waitpid(pid_, &status, 0);
+  } while (reaped < 0 && errno == EINTR);
+  REQUIRE(reaped == pid_);
+  pid_ = -1;
+  return status;
 }
 
 }  // namespace recloop::testing

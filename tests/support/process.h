@@ -2,7 +2,10 @@
 // Runs a shell command for process-level tests and captures what it printed.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
+#include <vector>
 
 namespace recloop::testing {
 
@@ -20,5 +23,23 @@ int free_tcp_port();
 
 // A fresh path under the temporary directory, unique within this process run.
 std::string temp_path(const std::string& stem);
+
+// One `recloop VERB ...` child process (the binary under test) with stdout and
+// stderr appended to `output_path`; killed and reaped at scope exit if still
+// running.
+class RecloopProcess {
+ public:
+  // `args` are the words after the binary's name, starting with the verb.
+  RecloopProcess(std::vector<std::string> args, const std::string& output_path);
+  ~RecloopProcess();
+  RecloopProcess(const RecloopProcess&) = delete;
+  RecloopProcess& operator=(const RecloopProcess&) = delete;
+
+  // Sends `signal` and returns the wait status once the process has exited.
+  int stop(int signal);
+
+ private:
+  pid_t pid_ = -1;
+};
 
 }  // namespace recloop::testing
