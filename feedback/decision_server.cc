@@ -250,7 +250,7 @@ DecisionServer::DecisionServer(zmq::context_t& zmq, DecisionServerOptions option
     throw std::invalid_argument("DecisionServer: max_request_bytes must be >= 2");
   }
   if (!first.policy) throw std::invalid_argument("DecisionServer: no policy");
-  snapshot_.store(std::make_shared<const PolicySnapshot>(std::move(first)));
+  snapshot_ = std::make_shared<const PolicySnapshot>(std::move(first));
 
   // An identifier, not a random draw: the start time and process id make the
   // prefix of generated event ids differ between servers and restarts.
@@ -278,8 +278,27 @@ DecisionServer::~DecisionServer() = default;
 
 void DecisionServer::publish(PolicySnapshot next) {
   if (!next.policy) throw std::invalid_argument("DecisionServer::publish: no policy");
-  snapshot_.store(std::make_shared<const PolicySnapshot>(std::move(next)));
+  auto fresh = std::make_shared<const PolicySnapshot>(std::move(next));
+  {
+    std::lock_guard<std::mutex> lock(publish_mutex_);
+    snapshot_.swap(fresh);
+    publications_.fetch_add(1, std::memory_order_release);
+  }
   swaps_.fetch_add(1, std::memory_order_relaxed);
+}  // `fresh` (the old snapshot) is released here, outside the lock
+
+std::shared_ptr<const PolicySnapshot> DecisionServer::snapshot() const {
+  std::lock_guard<std::mutex> lock(publish_mutex_);
+  return snapshot_;
+}
+
+const PolicySnapshot& DecisionServer::current(SnapshotView& view) const {
+  if (publications_.load(std::memory_order_acquire) != view.publication) {
+    std::lock_guard<std::mutex> lock(publish_mutex_);
+    view.snapshot = snapshot_;
+    view.publication = publications_.load(std::memory_order_relaxed);
+  }
+  return *view.snapshot;
 }
 
 DecisionServerStats DecisionServer::stats() const {
@@ -299,6 +318,12 @@ EventId DecisionServer::next_event_id() {
 }
 
 std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDecision>& decisions) {
+  SnapshotView view;
+  return answer(body, decisions, view);
+}
+
+std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDecision>& decisions,
+                                   SnapshotView& view) {
   requests_.fetch_add(1, std::memory_order_relaxed);
   RankRequest request;
   try {
@@ -311,8 +336,9 @@ std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDeci
     rejected_.fetch_add(1, std::memory_order_relaxed);
     return error_reply(e.what());
   }
-  // One load: the whole request decides with this snapshot.
-  const std::shared_ptr<const PolicySnapshot> snapshot = snapshot_.load();
+  // One look: the whole request decides with this snapshot, which `view`
+  // keeps alive until this worker sees the next publication.
+  const PolicySnapshot* snapshot = &current(view);
   if (request.slots && !snapshot->ranker) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
     return error_reply("slots: this server has no ranker (start it with --ranker)");
@@ -381,6 +407,7 @@ void DecisionServer::work(const std::atomic<bool>& stop) {
   }
   std::vector<LoggedDecision> decisions;
   std::vector<zmq::message_t> parts;
+  SnapshotView view;
   while (!stop.load()) {
     zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
     int ready = 0;
@@ -400,7 +427,7 @@ void DecisionServer::work(const std::atomic<bool>& stop) {
         reply = error_reply("a request is one message part holding JSON, not " +
                             std::to_string(parts.size()) + " parts");
       } else {
-        reply = answer(parts.front().to_string_view(), decisions);
+        reply = answer(parts.front().to_string_view(), decisions, view);
       }
       socket.send(zmq::buffer(reply), zmq::send_flags::none);
       if (client) {

@@ -14,9 +14,13 @@
 // the collector or its disk. Idle workers poll their client so resends happen.
 //
 // Policy: all workers read one immutable snapshot (policy, optional ranker,
-// model version) through std::atomic<std::shared_ptr<const PolicySnapshot>>: a
-// request loads the pointer once and decides with that snapshot from start to
-// end; publish() swaps in a new one without stopping or locking the workers.
+// model version). Each worker keeps its own shared_ptr to the current snapshot
+// and, per request, compares one atomic publication counter with the one it
+// last saw; only after a publish() does it take the publisher's mutex, once, to
+// copy the new pointer. So the request path takes no lock between swaps, and a
+// request decides with one snapshot from start to end. (libstdc++ 12's
+// std::atomic<std::shared_ptr> is not used: its load() releases an internal
+// lock with relaxed ordering, which ThreadSanitizer reports as a race.)
 // Policy's const members are safe to call concurrently (policy.h).
 //
 // Request: one message part holding a JSON object (from a REQ socket; from a
@@ -71,6 +75,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -162,7 +167,7 @@ class DecisionServer {
 
   // Makes `next` the snapshot every request from now on decides with.
   void publish(PolicySnapshot next);
-  std::shared_ptr<const PolicySnapshot> snapshot() const { return snapshot_.load(); }
+  std::shared_ptr<const PolicySnapshot> snapshot() const;
 
   DecisionServerStats stats() const;
   // The endpoint actually bound: a "tcp://127.0.0.1:*" wildcard resolved to its port.
@@ -173,6 +178,15 @@ class DecisionServer {
   std::string answer(std::string_view body, std::vector<LoggedDecision>& decisions);
 
  private:
+  // A worker's copy of the current snapshot and the publication it came from.
+  struct SnapshotView {
+    std::shared_ptr<const PolicySnapshot> snapshot;
+    std::uint64_t publication = ~std::uint64_t{0};
+  };
+  // The current snapshot, refreshing `view` if a publish() happened since.
+  const PolicySnapshot& current(SnapshotView& view) const;
+  std::string answer(std::string_view body, std::vector<LoggedDecision>& decisions,
+                     SnapshotView& view);
   void work(const std::atomic<bool>& stop);
   EventId next_event_id();
 
@@ -183,7 +197,9 @@ class DecisionServer {
   std::string endpoint_;
   std::string backend_endpoint_;
   std::string id_prefix_;
-  std::atomic<std::shared_ptr<const PolicySnapshot>> snapshot_;
+  mutable std::mutex publish_mutex_;                 // guards snapshot_
+  std::shared_ptr<const PolicySnapshot> snapshot_;
+  std::atomic<std::uint64_t> publications_{0};       // incremented after each swap
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<std::uint64_t> requests_{0}, answered_{0}, rejected_{0}, failed_{0}, forwarded_{0},
       unacknowledged_{0}, swaps_{0};
