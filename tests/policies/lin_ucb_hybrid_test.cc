@@ -21,6 +21,7 @@
 #include "policies/lin_ucb.h"
 #include "policies/registry.h"
 #include "tests/policies/policy_fixtures.h"
+#include "tests/policies/reload_checks.h"
 #include "tests/policies/thompson_fixtures.h"
 #include "tests/support/pmf_checks.h"
 
@@ -28,6 +29,7 @@ using namespace recloop;
 using Catch::Matchers::Contains;
 using recloop::testing::make_interaction;
 using recloop::testing::random_context;
+using recloop::testing::require_bit_identical_reload;
 
 namespace {
 
@@ -266,26 +268,11 @@ TEST_CASE("lin_ucb_hybrid reloads bit-identical", "[policies]") {
       const Context context = random_context(rng, kUserDim, kActionDim, 4, 8);
       policy.update(make_interaction(context, t % 4, reward_of(context, t % 4)));
     }
-    ModelWriter out;
-    policy.save(out);
-    const std::string bytes = out.bytes();
-    ModelReader in(bytes);
-    auto reloaded = load_policy("lin_ucb_hybrid", in);
-    REQUIRE(in.at_end());
-    for (int i = 0; i < 10; ++i) {
-      const Context context = random_context(rng, kUserDim, kActionDim, 6, 12);
-      REQUIRE(reloaded->probabilities(context) == policy.probabilities(context));
-      REQUIRE(dynamic_cast<const LinUcbHybrid&>(*reloaded).scores(context) ==
-              policy.scores(context));
-      policy.update(make_interaction(context, 2, 0.3));
-      reloaded->update(make_interaction(context, 2, 0.3));
-    }
-    ModelWriter again, original;
-    reloaded->save(again);
-    policy.save(original);
-    REQUIRE(again.bytes() == original.bytes());
-    ModelReader short_in(std::string_view(bytes).substr(0, bytes.size() - 8));
-    REQUIRE_THROWS_AS(load_policy("lin_ucb_hybrid", short_in), Error);
+    require_bit_identical_reload(policy, "lin_ucb_hybrid", rng, kUserDim, kActionDim, 0.3,
+                                 [&](const Policy& reloaded, const Context& context) {
+                                   REQUIRE(dynamic_cast<const LinUcbHybrid&>(reloaded).scores(
+                                               context) == policy.scores(context));
+                                 });
   }
 }
 

@@ -19,6 +19,7 @@
 #include "policies/epsilon_greedy.h"
 #include "policies/registry.h"
 #include "tests/policies/policy_fixtures.h"
+#include "tests/policies/reload_checks.h"
 #include "tests/policies/thompson_fixtures.h"
 #include "tests/support/pmf_checks.h"
 
@@ -26,6 +27,7 @@ using namespace recloop;
 using Catch::Matchers::Contains;
 using recloop::testing::make_interaction;
 using recloop::testing::random_context;
+using recloop::testing::require_bit_identical_reload;
 
 namespace {
 
@@ -345,24 +347,7 @@ TEST_CASE("linear_ts reloads bit-identical in both models", "[policies]") {
       const Context context = random_context(rng, kUserDim, kActionDim, 4, 10);
       policy.update(make_interaction(context, 1, reward_of(context, 1)));
     }
-    ModelWriter out;
-    policy.save(out);
-    const std::string bytes = out.bytes();
-    ModelReader in(bytes);
-    auto reloaded = load_policy("linear_ts", in);
-    REQUIRE(in.at_end());
-    for (int i = 0; i < 10; ++i) {
-      const Context context = random_context(rng, kUserDim, kActionDim, 6, 12);
-      REQUIRE(reloaded->probabilities(context) == policy.probabilities(context));
-      policy.update(make_interaction(context, 2, 0.3));
-      reloaded->update(make_interaction(context, 2, 0.3));
-    }
-    ModelWriter again, original;
-    reloaded->save(again);
-    policy.save(original);
-    REQUIRE(again.bytes() == original.bytes());
-    ModelReader short_in(std::string_view(bytes).substr(0, bytes.size() - 8));
-    REQUIRE_THROWS_AS(load_policy("linear_ts", short_in), Error);
+    require_bit_identical_reload(policy, "linear_ts", rng, kUserDim, kActionDim, 0.3);
   }
 }
 
