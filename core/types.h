@@ -53,6 +53,11 @@ struct Decision {
   // see logged_conditional()), frames before wire version 3, logs before
   // schema version 3, imported logs. Otherwise in (0, 1].
   double conditional = 0.0;
+  // The user session this decision belongs to and its index in it (0 = the
+  // session's first request), so a log can be read back as trajectories
+  // (core/trajectory.h). Empty session = not part of a session (step is 0).
+  std::string session;
+  std::uint32_t step = 0;
 };
 
 // A reward for a decision, as the application reports it.
@@ -83,6 +88,8 @@ struct Interaction {
   std::string policy;             // the logging policy's name
   std::uint32_t slot = 0;         // as Decision::slot: where the chosen item was shown
   double conditional = 0.0;       // as Decision::conditional; 0 = not recorded
+  std::string session;            // as Decision::session; empty = not part of a session
+  std::uint32_t step = 0;         // as Decision::step
 };
 
 // The logged conditional probability of a decision at `slot`: `conditional`
