@@ -58,6 +58,14 @@ struct Decision {
   // (core/trajectory.h). Empty session = not part of a session (step is 0).
   std::string session;
   std::uint32_t step = 0;
+  // Logged and joined, but never passed to a learner (the application's
+  // "skip learning" for traffic that must not train the model).
+  bool skip_learning = false;
+  // Deferred activation: the decision is logged now, but its reward window
+  // opens (and it can be joined, defaulted or learned from) only when the
+  // application activates its event id; a decision never activated is never
+  // joined.
+  bool deferred = false;
 };
 
 // A reward for a decision, as the application reports it.
@@ -65,6 +73,10 @@ struct Reward {
   EventId event_id;
   double value = 0.0;
   std::int64_t timestamp_us = 0;  // microseconds since the Unix epoch (or simulated time)
+  // Distinguishes several rewards reported for one event (they are aggregated
+  // within the reward window); resends of one reward carry the same id. Empty:
+  // at most one reward per event id, identified by the event id alone.
+  std::string reward_id;
 };
 
 // A decision as it travels to the collector and is stored: the decision, the

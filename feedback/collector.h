@@ -47,6 +47,10 @@ struct CollectorStats {
   std::uint64_t rejected_frames = 0;  // malformed messages dropped without an ack
   std::uint64_t batches = 0;          // transactions committed
   std::uint64_t undelivered = 0;      // joined but not pushed to the learner because of stop
+  std::uint64_t defaulted = 0;        // joined with the default reward: none came within the window
+  std::uint64_t late = 0;             // rewards that arrived after their window closed (logged only)
+  std::uint64_t skipped_learning = 0; // joined interactions not passed to the learner (skip learning)
+  std::uint64_t activations = 0;      // deferred decisions activated
 };
 
 class Collector {
