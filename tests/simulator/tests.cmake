@@ -3,6 +3,7 @@ set(simulator_tests
   simulator/choice_model_test.cc
   simulator/linear_click_world_test.cc
   simulator/population_world_test.cc
+  simulator/session_logging_test.cc
   simulator/session_value_test.cc
   simulator/session_world_test.cc
 )
