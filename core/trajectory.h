@@ -13,7 +13,7 @@
 // (truncated: the trajectory is cut, not finished).
 //
 // Plain values; no invariants are enforced here. Readers that build
-// trajectories (logging/trajectory_log.h, the session simulator) guarantee
+// trajectories (logging/session_log.h, simulator/session_logging.h) guarantee
 // steps in increasing step order, action < context.size() and, when known,
 // probability == pmf[action] in (0, 1].
 #pragma once

@@ -8,6 +8,7 @@ set(evaluation_tests
   evaluation/doubly_robust_test.cc
   evaluation/estimator_contract_test.cc
   evaluation/exact_sum_test.cc
+  evaluation/fitted_q_test.cc
   evaluation/ips_test.cc
   evaluation/naive_test.cc
   evaluation/off_policy_statistical_test.cc
@@ -16,6 +17,7 @@ set(evaluation_tests
   evaluation/registry_test.cc
   evaluation/reward_models_test.cc
   evaluation/ridge_reward_model_test.cc
+  evaluation/sequential_test.cc
   evaluation/single_slot_estimators_test.cc
   evaluation/slate_ips_test.cc
   evaluation/slate_registry_test.cc
