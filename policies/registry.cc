@@ -14,6 +14,7 @@
 #include "policies/multi_armed_epsilon_greedy.h"
 #include "policies/popularity_policy.h"
 #include "policies/probability_floor.h"
+#include "policies/rl/rl_policy.h"
 #include "policies/softmax.h"
 #include "policies/square_cb.h"
 #include "policies/ucb1.h"
@@ -112,6 +113,11 @@ std::unique_ptr<Policy> make_unfloored_policy(const std::string& name, ConfigSec
     section.reject_unknown();
     return std::make_unique<PopularityPolicy>(config);
   }
+  if (is_trained_policy_name(name)) {
+    throw ConfigError(section.source() + ": policy '" + name +
+                      "' is trained offline from logged sessions (policies/rl/) and has no "
+                      "untrained form; serve its model file: recloop serve --model FILE");
+  }
   std::string known;
   for (const auto& n : policy_names()) known += (known.empty() ? "" : ", ") + n;
   throw ConfigError(section.source() + ": unknown policy '" + name + "' (known: " + known + ")");
@@ -148,6 +154,7 @@ std::unique_ptr<Policy> load_policy(const std::string& name, ModelReader& in) {
   if (name == LogisticThompson::kName) return LogisticThompson::load(in);
   if (name == LinUcbHybrid::kName) return LinUcbHybrid::load(in);
   if (name == PopularityPolicy::kName) return PopularityPolicy::load(in);
+  if (auto trained = load_trained_policy(name, in)) return trained;
   std::string known;
   for (const auto& n : policy_names()) known += (known.empty() ? "" : ", ") + n;
   throw Error("model data names an unknown policy '" + name + "' (known: " + known + ")");
@@ -228,7 +235,7 @@ std::string policy_reference(const std::string& name) {
     return "popularity-biased logging, P(a) proportional to popularity^beta, for selection-bias "
            "experiments (Steck 2011, \"Item popularity and recommendation accuracy\", RecSys)";
   }
-  return {};
+  return trained_policy_reference(name);
 }
 
 }  // namespace recloop

@@ -26,6 +26,12 @@ set(policies_tests
   policies/ranker_test.cc
   policies/registry_test.cc
   policies/ridge_test.cc
+  policies/rl/bcq_test.cc
+  policies/rl/lstdq_test.cc
+  policies/rl/reinforce_test.cc
+  policies/rl/rl_policy_test.cc
+  policies/rl/rl_serve_test.cc
+  policies/rl/slateq_test.cc
   policies/softmax_test.cc
   policies/square_cb_test.cc
   policies/top_k_ranker_test.cc
