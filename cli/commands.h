@@ -25,5 +25,7 @@ int run_table(const std::vector<std::string>& args);
 int run_policies(const std::vector<std::string>& args);
 int run_train(const std::vector<std::string>& args);
 int run_sessions(const std::vector<std::string>& args);
+int run_keygen(const std::vector<std::string>& args);
+int run_status(const std::vector<std::string>& args);
 
 }  // namespace recloop

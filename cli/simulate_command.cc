@@ -18,6 +18,7 @@
 #include "cli/json_writer.h"
 #include "cli/offline_evaluation.h"
 #include "cli/scenario_config.h"
+#include "cli/simulate_live.h"
 #include "core/error.h"
 #include "feedback/closed_loop.h"
 #include "feedback/collector.h"
@@ -164,6 +165,7 @@ void print_rankings(const Scenario& scenario, const Simulator& world, const RunC
 }  // namespace
 
 int run_simulate(const std::vector<std::string>& args) {
+  if (wants_live_simulation(args)) return run_simulate_live(args);
   po::options_description options(
       "recloop simulate [SCENARIO] [options]\n\n"
       "Runs the closed loop on a simulated world: each policy in [run] policies serves\n"
@@ -171,7 +173,9 @@ int run_simulate(const std::vector<std::string>& args) {
       "stores them in SQLite and streams the joined interactions back to the learner.\n"
       "With [run] slots = L > 1 (world = population) each request shows a ranking of L\n"
       "items ([run] ranker, keys in [ranker]), logged one decision per slot.\n"
-      "Without SCENARIO the built-in defaults (scenarios/default.ini) are used.\n\n"
+      "Without SCENARIO the built-in defaults (scenarios/default.ini) are used.\n"
+      "With --live the world drives a running recloop serve + collect instead\n"
+      "(recloop simulate --live --help).\n\n"
       "options");
   std::vector<std::string> overrides;
   std::string log_path;

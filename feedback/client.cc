@@ -24,8 +24,9 @@ constexpr int kSendHighWaterMark = 16384;
 // deep enough for many collector batches; an ack is a few dozen bytes.
 constexpr int kReceiveHighWaterMark = 1 << 20;
 
-// The most parts a message to a client has (an ack); longer ones are dropped.
-constexpr std::size_t kMaxAckParts = 3;
+// The most parts a message to a client has (a reward ack with its reward id);
+// longer ones are dropped.
+constexpr std::size_t kMaxAckParts = 4;
 
 std::string_view view(const zmq::message_t& message) {
   return {static_cast<const char*>(message.data()), message.size()};
@@ -66,6 +67,7 @@ FeedbackClient::FeedbackClient(zmq::context_t& zmq, const std::string& endpoint,
     : socket_(zmq, zmq::socket_type::dealer), endpoint_(endpoint), options_(checked(options)) {
   socket_.set(zmq::sockopt::sndhwm, kSendHighWaterMark);
   socket_.set(zmq::sockopt::rcvhwm, kReceiveHighWaterMark);
+  if (options_.curve) apply_client_keys(socket_, *options_.curve);
   connect(socket_, endpoint, "feedback client");
 }
 
@@ -79,16 +81,38 @@ void FeedbackClient::send(const LoggedDecision& logged) {
                 "event '" + d.event_id + "': probability must be pmf[action] > 0");
   RECLOOP_CHECK(logged.truth.empty() || logged.truth.size() == n,
                 "event '" + d.event_id + "': truth must be empty or one value per candidate");
+  RECLOOP_CHECK(d.session.size() <= kMaxEventIdBytes,
+                "event '" + d.event_id + "': session id longer than " +
+                    std::to_string(kMaxEventIdBytes) + " bytes");
   enqueue(EventKind::decision, d.event_id, encode_decision(logged));
 }
 
 void FeedbackClient::send(const Reward& reward) {
   check_event_id(reward.event_id);
   RECLOOP_CHECK(std::isfinite(reward.value), "event '" + reward.event_id + "': reward not finite");
-  enqueue(EventKind::reward, reward.event_id, encode_reward(reward));
+  RECLOOP_CHECK(reward.reward_id.size() <= kMaxEventIdBytes,
+                "event '" + reward.event_id + "': reward id longer than " +
+                    std::to_string(kMaxEventIdBytes) + " bytes");
+  enqueue(EventKind::reward, pending_key(reward.event_id, reward.reward_id),
+          encode_reward(reward));
 }
 
-void FeedbackClient::enqueue(EventKind kind, const std::string& event_id, Frames frames) {
+void FeedbackClient::activate(const EventId& event_id) {
+  check_event_id(event_id);
+  enqueue(EventKind::activation, event_id, encode_activation(event_id));
+}
+
+std::string FeedbackClient::pending_key(std::string_view event_id, std::string_view reward_id) {
+  std::string key(event_id);
+  if (!reward_id.empty()) {
+    key += '\0';
+    key += reward_id;
+  }
+  return key;
+}
+
+void FeedbackClient::enqueue(EventKind kind, std::string id, Frames frames) {
+  if (unacknowledged() >= options_.max_unacknowledged) ++blocked_sends_;
   while (unacknowledged() >= options_.max_unacknowledged) poll(options_.resend_timeout_ms);
   // Acks are read as we go: left unread they would fill the receive queue, and
   // a ROUTER drops acks it cannot deliver, which would only cause resends.
@@ -96,11 +120,11 @@ void FeedbackClient::enqueue(EventKind kind, const std::string& event_id, Frames
   const auto now = Clock::now();
   drain_backlog(now);
 
-  auto [it, inserted] = pending(kind).try_emplace(event_id);
+  auto [it, inserted] = pending(kind).try_emplace(id);
   Entry& entry = it->second;
   entry.frames = std::move(frames);
   if (entry.queued) return;  // already waiting; it will go out with the new frames
-  Key key{kind, event_id};
+  Key key{kind, std::move(id)};
   // Keep the order of sends: nothing overtakes the backlog.
   if (!backlog_.empty() || !transmit(key, entry, now)) {
     entry.queued = true;
@@ -134,7 +158,7 @@ bool FeedbackClient::transmit(const Key& key, Entry& entry, Clock::time_point no
 void FeedbackClient::drain_backlog(Clock::time_point now) {
   while (!backlog_.empty()) {
     const Key& key = backlog_.front();
-    auto it = pending(key.kind).find(key.event_id);
+    auto it = pending(key.kind).find(key.id);
     if (it != pending(key.kind).end()) {
       if (!transmit(key, it->second, now)) return;
     }
@@ -150,7 +174,7 @@ void FeedbackClient::resend_due(Clock::time_point now) {
   while (!in_flight_.empty() && in_flight_.front().at + timeout <= now) {
     Sent record = std::move(in_flight_.front());
     in_flight_.pop_front();
-    auto it = pending(record.key.kind).find(record.key.event_id);
+    auto it = pending(record.key.kind).find(record.key.id);
     if (it == pending(record.key.kind).end()) continue;
     Entry& entry = it->second;
     if (entry.queued || entry.sent_at != record.at) continue;
@@ -186,7 +210,9 @@ void FeedbackClient::read_acks() {
     const auto ack = decode_ack(std::span<const std::string_view>(views.data(), count));
     if (!ack) continue;
     Pending& map = pending(ack->kind);
-    if (auto it = map.find(ack->event_id); it != map.end()) map.erase(it);
+    const auto it = ack->reward_id.empty() ? map.find(ack->event_id)
+                                           : map.find(pending_key(ack->event_id, ack->reward_id));
+    if (it != map.end()) map.erase(it);
   }
 }
 
@@ -230,8 +256,10 @@ bool FeedbackClient::flush(int timeout_ms) {
   }
 }
 
-InteractionStream::InteractionStream(zmq::context_t& zmq, const std::string& learner_endpoint)
+InteractionStream::InteractionStream(zmq::context_t& zmq, const std::string& learner_endpoint,
+                                     const std::optional<ClientKeys>& curve)
     : socket_(zmq, zmq::socket_type::pull), endpoint_(learner_endpoint) {
+  if (curve) apply_client_keys(socket_, *curve);
   connect(socket_, learner_endpoint, "interaction stream");
 }
 

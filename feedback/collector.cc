@@ -18,7 +18,7 @@ namespace {
 
 // Routing id + the most parts any message of wire.h has; longer messages are
 // drained and rejected.
-constexpr std::size_t kMaxParts = 5;
+constexpr std::size_t kMaxParts = 6;
 
 // Acks a ROUTER may queue for one peer. A ROUTER drops (and the client then
 // resends) whatever exceeds this, so it must hold several whole batches of
@@ -58,6 +58,15 @@ CollectorOptions checked(CollectorOptions options) {
   return options;
 }
 
+JoinOptions join_options(const CollectorOptions& options) {
+  JoinOptions join;
+  join.window_us = options.window_us;
+  join.default_reward = options.default_reward;
+  join.aggregation = options.aggregation;
+  join.now_us = options.now_us;
+  return join;
+}
+
 }  // namespace
 
 // One drained batch; its vectors are reused from batch to batch.
@@ -65,10 +74,11 @@ struct Collector::Batch {
   struct Ack {
     std::string peer;  // ROUTER routing id of the sender
     EventKind kind;
-    std::size_t index;  // into decisions or rewards
+    std::size_t index;  // into decisions, rewards or activations
   };
   std::vector<LoggedDecision> decisions;
   std::vector<Reward> rewards;
+  std::vector<EventId> activations;
   std::vector<Ack> acks;
   std::array<zmq::message_t, kMaxParts> parts;
   zmq::message_t overflow;  // parts beyond kMaxParts, discarded
@@ -77,24 +87,27 @@ struct Collector::Batch {
   void clear() {
     decisions.clear();
     rewards.clear();
+    activations.clear();
     acks.clear();
   }
 };
 
 Collector::Collector(zmq::context_t& zmq, CollectorOptions options)
     : options_(checked(std::move(options))),
-      log_(options_.log_path),
+      log_(options_.log_path, join_options(options_)),
       router_(zmq, zmq::socket_type::router) {
   // Unacked messages are resent by the clients: nothing worth waiting for at close.
   router_.set(zmq::sockopt::linger, 0);
   router_.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
   router_.set(zmq::sockopt::sndhwm, std::max(kAckHighWaterMark, 4 * options_.max_batch));
+  if (options_.curve) apply_server_keys(zmq, router_, *options_.curve, "collector");
   endpoint_ = bind_socket(router_, options_.endpoint, "ROUTER");
   if (!options_.learner_endpoint.empty()) {
     learner_ = zmq::socket_t(zmq, zmq::socket_type::push);
     learner_.set(zmq::sockopt::linger, kLearnerLingerMs);
     // A bounded wait, so a blocked push can notice `stop`.
     learner_.set(zmq::sockopt::sndtimeo, options_.poll_timeout_ms);
+    if (options_.curve) apply_server_keys(zmq, learner_, *options_.curve, "learner");
     learner_endpoint_ = bind_socket(learner_, options_.learner_endpoint, "learner PUSH");
   }
 }
@@ -110,6 +123,10 @@ CollectorStats Collector::stats() const {
   s.rejected_frames = rejected_frames_.load(std::memory_order_relaxed);
   s.batches = batches_.load(std::memory_order_relaxed);
   s.undelivered = undelivered_.load(std::memory_order_relaxed);
+  s.defaulted = defaulted_.load(std::memory_order_relaxed);
+  s.late = late_.load(std::memory_order_relaxed);
+  s.skipped_learning = skipped_learning_.load(std::memory_order_relaxed);
+  s.activations = activations_.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -117,6 +134,9 @@ void Collector::run(const std::atomic<bool>& stop) {
   Batch batch;
   const auto timeout = std::chrono::milliseconds(options_.poll_timeout_ms);
   while (!stop.load()) {
+    // An indexed look-up of the due deadlines; after a restart this closes
+    // every overdue window on the first iteration.
+    close_due_windows(stop);
     std::array<zmq::pollitem_t, 1> items{{{router_.handle(), 0, ZMQ_POLLIN, 0}}};
     try {
       zmq::poll(items.data(), items.size(), timeout);
@@ -159,16 +179,23 @@ bool Collector::receive_into(Batch& batch) {
   const std::span<const std::string_view> body(views.data() + 1, count - 1);
   const std::string_view peer = views[0];
 
-  if (body[0] == kDecisionTag || body[0] == kDecisionTagV2 || body[0] == kDecisionTagV1) {
+  if (body[0] == kDecisionTag || body[0] == kDecisionTagV3 || body[0] == kDecisionTagV2 ||
+      body[0] == kDecisionTagV1) {
     if (auto decision = decode_decision(body)) {
       batch.acks.push_back({std::string(peer), EventKind::decision, batch.decisions.size()});
       batch.decisions.push_back(std::move(*decision));
       return true;
     }
-  } else if (body[0] == kRewardTag) {
+  } else if (body[0] == kRewardTag || body[0] == kRewardTagV1) {
     if (auto reward = decode_reward(body)) {
       batch.acks.push_back({std::string(peer), EventKind::reward, batch.rewards.size()});
       batch.rewards.push_back(std::move(*reward));
+      return true;
+    }
+  } else if (body[0] == kActivationTag) {
+    if (auto event_id = decode_activation(body)) {
+      batch.acks.push_back({std::string(peer), EventKind::activation, batch.activations.size()});
+      batch.activations.emplace_back(*event_id);
       return true;
     }
   }
@@ -179,28 +206,53 @@ bool Collector::receive_into(Batch& batch) {
 void Collector::commit(Batch& batch, const std::atomic<bool>& stop) {
   if (batch.size() == 0) return;
   // Durable when write() returns; only then may anything be acknowledged.
-  const EventLog::WriteResult result = log_.write(batch.decisions, batch.rewards);
-  std::uint64_t fresh_decisions = 0, fresh_rewards = 0;
+  const EventLog::WriteResult result =
+      log_.write(batch.decisions, batch.rewards, batch.activations);
+  std::uint64_t fresh_decisions = 0, fresh_rewards = 0, fresh_activations = 0;
   for (bool is_new : result.decision_is_new) fresh_decisions += is_new;
   for (bool is_new : result.reward_is_new) fresh_rewards += is_new;
+  for (bool is_new : result.activation_is_new) fresh_activations += is_new;
   decisions_.fetch_add(fresh_decisions, std::memory_order_relaxed);
   rewards_.fetch_add(fresh_rewards, std::memory_order_relaxed);
-  duplicates_.fetch_add(batch.size() - fresh_decisions - fresh_rewards, std::memory_order_relaxed);
-  joined_.fetch_add(result.joined.size(), std::memory_order_relaxed);
+  duplicates_.fetch_add(batch.size() - fresh_decisions - fresh_rewards - fresh_activations,
+                        std::memory_order_relaxed);
+  late_.fetch_add(result.late, std::memory_order_relaxed);
+  activations_.fetch_add(result.activated, std::memory_order_relaxed);
   batches_.fetch_add(1, std::memory_order_relaxed);
+  if (result.late > 0) {
+    options_.log.info("late rewards stored, not joined", {{"count", std::to_string(result.late)}});
+  }
 
   for (const auto& ack : batch.acks) {
-    const bool is_decision = ack.kind == EventKind::decision;
-    const std::string& event_id = is_decision ? batch.decisions[ack.index].decision.event_id
-                                              : batch.rewards[ack.index].event_id;
+    std::string_view word = kAckDecision;
+    std::string_view event_id, reward_id;
+    switch (ack.kind) {
+      case EventKind::decision:
+        event_id = batch.decisions[ack.index].decision.event_id;
+        break;
+      case EventKind::reward:
+        word = kAckReward;
+        event_id = batch.rewards[ack.index].event_id;
+        reward_id = batch.rewards[ack.index].reward_id;
+        break;
+      case EventKind::activation:
+        word = kAckActivation;
+        event_id = batch.activations[ack.index];
+        break;
+    }
     // Never blocks: a ROUTER drops what it cannot route (the peer is gone or
     // not reading), and that peer's client will resend and be acked again.
     try {
       const auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
       if (!router_.send(zmq::buffer(ack.peer), more)) continue;
       router_.send(zmq::buffer(kAckTag), more);
-      router_.send(zmq::buffer(is_decision ? kAckDecision : kAckReward), more);
-      router_.send(zmq::buffer(event_id), zmq::send_flags::dontwait);
+      router_.send(zmq::buffer(word), more);
+      if (reward_id.empty()) {
+        router_.send(zmq::buffer(event_id), zmq::send_flags::dontwait);
+      } else {
+        router_.send(zmq::buffer(event_id), more);
+        router_.send(zmq::buffer(reward_id), zmq::send_flags::dontwait);
+      }
     } catch (const zmq::error_t& e) {
       if (!is_interrupt(e)) {
         throw Error("collector on '" + endpoint_ + "': cannot send ack: " + e.what());
@@ -208,11 +260,44 @@ void Collector::commit(Batch& batch, const std::atomic<bool>& stop) {
     }
   }
   batch.clear();
+  deliver(result, stop);
+}
+
+void Collector::close_due_windows(const std::atomic<bool>& stop) {
+  // A bounded transaction at a time, so a backlog of overdue windows (after a
+  // long stop) does not hold the write lock for long.
+  const auto limit = static_cast<std::size_t>(options_.max_batch);
+  for (;;) {
+    const EventLog::WriteResult result = log_.close_due(limit);
+    if (result.joined.empty()) return;
+    batches_.fetch_add(1, std::memory_order_relaxed);
+    options_.log.debug("reward windows closed",
+                       {{"joined", std::to_string(result.joined.size())},
+                        {"defaulted", std::to_string(result.defaulted)}});
+    deliver(result, stop);
+    if (result.joined.size() < limit || stop.load()) return;
+  }
+}
+
+// Counts the joins of a committed write, hands each to on_joined, and pushes
+// those that may be learned from to the learner.
+void Collector::deliver(const EventLog::WriteResult& result, const std::atomic<bool>& stop) {
+  joined_.fetch_add(result.joined.size(), std::memory_order_relaxed);
+  defaulted_.fetch_add(result.defaulted, std::memory_order_relaxed);
+  std::uint64_t skipped = 0;
+  for (bool skip : result.skip_learning) skipped += skip;
+  skipped_learning_.fetch_add(skipped, std::memory_order_relaxed);
+  if (options_.on_joined) {
+    for (const auto& interaction : result.joined) options_.on_joined(interaction);
+  }
 
   if (learner_endpoint_.empty()) return;
   for (std::size_t i = 0; i < result.joined.size(); ++i) {
+    if (result.skip_learning[i]) continue;
     if (!push(result.joined[i], stop)) {
-      undelivered_.fetch_add(result.joined.size() - i, std::memory_order_relaxed);
+      std::uint64_t left = 0;
+      for (std::size_t j = i; j < result.joined.size(); ++j) left += !result.skip_learning[j];
+      undelivered_.fetch_add(left, std::memory_order_relaxed);
       return;
     }
   }

@@ -146,19 +146,30 @@ Frames encode_decision(const LoggedDecision& logged) {
   put_doubles(payload, logged.truth);
   put(payload, static_cast<std::uint32_t>(d.slot));
   put(payload, d.conditional);
+  put_string(payload, d.session);
+  put(payload, static_cast<std::uint32_t>(d.step));
+  put(payload, static_cast<std::uint8_t>((d.skip_learning ? kFlagSkipLearning : 0) |
+                                         (d.deferred ? kFlagDeferred : 0)));
   payload.append(context);
   return {std::string(kDecisionTag), d.event_id, std::move(payload)};
 }
 
 Frames encode_reward(const Reward& reward) {
-  return {std::string(kRewardTag), reward.event_id, to_text(reward.value),
+  return {std::string(kRewardTag), reward.event_id, reward.reward_id, to_text(reward.value),
           to_text(reward.timestamp_us)};
 }
 
-Frames encode_ack(EventKind kind, std::string_view event_id) {
-  return {std::string(kAckTag),
-          std::string(kind == EventKind::decision ? kAckDecision : kAckReward),
-          std::string(event_id)};
+Frames encode_activation(std::string_view event_id) {
+  return {std::string(kActivationTag), std::string(event_id)};
+}
+
+Frames encode_ack(EventKind kind, std::string_view event_id, std::string_view reward_id) {
+  const std::string_view word = kind == EventKind::decision ? kAckDecision
+                                : kind == EventKind::reward ? kAckReward
+                                                            : kAckActivation;
+  Frames frames{std::string(kAckTag), std::string(word), std::string(event_id)};
+  if (kind == EventKind::reward && !reward_id.empty()) frames.emplace_back(reward_id);
+  return frames;
 }
 
 Frames encode_interaction(const Interaction& interaction) {
@@ -174,6 +185,8 @@ Frames encode_interaction(const Interaction& interaction) {
   put_doubles(payload, interaction.truth);
   put(payload, static_cast<std::uint32_t>(interaction.slot));
   put(payload, interaction.conditional);
+  put_string(payload, interaction.session);
+  put(payload, static_cast<std::uint32_t>(interaction.step));
   payload.append(context);
   return {std::string(kInteractionTag), std::move(payload)};
 }
@@ -182,7 +195,8 @@ std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> 
   if (parts.size() != 3) return std::nullopt;
   const bool v1 = parts[0] == kDecisionTagV1;
   const bool v2 = parts[0] == kDecisionTagV2;
-  if ((parts[0] != kDecisionTag && !v1 && !v2) || !is_event_id(parts[1]) ||
+  const bool v3 = parts[0] == kDecisionTagV3;
+  if ((parts[0] != kDecisionTag && !v1 && !v2 && !v3) || !is_event_id(parts[1]) ||
       parts[2].size() > kMaxPayloadBytes) {
     return std::nullopt;
   }
@@ -199,7 +213,17 @@ std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> 
   logged.truth = reader.read_doubles();
   d.slot = v1 ? 0 : reader.read<std::uint32_t>();
   d.conditional = v1 || v2 ? 0.0 : reader.read<double>();
-  if (!reader.ok() || !is_clean_text(policy, kMaxPolicyBytes)) return std::nullopt;
+  const bool v4 = !v1 && !v2 && !v3;
+  const std::string_view session = v4 ? reader.read_string(kMaxEventIdBytes) : std::string_view();
+  d.step = v4 ? reader.read<std::uint32_t>() : 0;
+  const std::uint8_t flags = v4 ? reader.read<std::uint8_t>() : 0;
+  if (!reader.ok() || !is_clean_text(policy, kMaxPolicyBytes) ||
+      !is_clean_text(session, kMaxEventIdBytes) ||
+      (flags & ~(kFlagSkipLearning | kFlagDeferred)) != 0) {
+    return std::nullopt;
+  }
+  d.skip_learning = (flags & kFlagSkipLearning) != 0;
+  d.deferred = (flags & kFlagDeferred) != 0;
   auto context = decode_context(reader.rest());
   if (!context) return std::nullopt;
   logged.context = std::move(*context);
@@ -226,21 +250,43 @@ std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> 
   }
   d.event_id.assign(parts[1]);
   d.policy.assign(policy);
+  d.session.assign(session);
   return logged;
 }
 
 std::optional<Reward> decode_reward(std::span<const std::string_view> parts) {
-  if (parts.size() != 4 || parts[0] != kRewardTag || !is_event_id(parts[1])) return std::nullopt;
-  const auto value = from_text<double>(parts[2]);
-  const auto timestamp_us = from_text<std::int64_t>(parts[3]);
+  // rew2 carries the reward id as its third part; rew1 has none.
+  const bool v1 = parts.size() == 4 && parts[0] == kRewardTagV1;
+  const bool v2 = parts.size() == 5 && parts[0] == kRewardTag;
+  if ((!v1 && !v2) || !is_event_id(parts[1])) return std::nullopt;
+  const std::string_view reward_id = v2 ? parts[2] : std::string_view();
+  if (!is_clean_text(reward_id, kMaxEventIdBytes)) return std::nullopt;
+  const std::size_t first = v2 ? 3 : 2;
+  const auto value = from_text<double>(parts[first]);
+  const auto timestamp_us = from_text<std::int64_t>(parts[first + 1]);
   if (!value || !std::isfinite(*value) || !timestamp_us) return std::nullopt;
-  return Reward{std::string(parts[1]), *value, *timestamp_us};
+  return Reward{std::string(parts[1]), *value, *timestamp_us, std::string(reward_id)};
+}
+
+std::optional<std::string_view> decode_activation(std::span<const std::string_view> parts) {
+  if (parts.size() != 2 || parts[0] != kActivationTag || !is_event_id(parts[1])) {
+    return std::nullopt;
+  }
+  return parts[1];
 }
 
 std::optional<Ack> decode_ack(std::span<const std::string_view> parts) {
-  if (parts.size() != 3 || parts[0] != kAckTag || !is_event_id(parts[2])) return std::nullopt;
-  if (parts[1] == kAckDecision) return Ack{EventKind::decision, parts[2]};
-  if (parts[1] == kAckReward) return Ack{EventKind::reward, parts[2]};
+  if (parts.size() < 3 || parts.size() > 4 || parts[0] != kAckTag || !is_event_id(parts[2])) {
+    return std::nullopt;
+  }
+  if (parts.size() == 4) {
+    // Only a reward ack names a reward id, and never an empty one.
+    if (parts[1] != kAckReward || !is_event_id(parts[3])) return std::nullopt;
+    return Ack{EventKind::reward, parts[2], parts[3]};
+  }
+  if (parts[1] == kAckDecision) return Ack{EventKind::decision, parts[2], {}};
+  if (parts[1] == kAckReward) return Ack{EventKind::reward, parts[2], {}};
+  if (parts[1] == kAckActivation) return Ack{EventKind::activation, parts[2], {}};
   return std::nullopt;
 }
 
@@ -248,7 +294,8 @@ std::optional<Interaction> decode_interaction(std::span<const std::string_view> 
   if (parts.size() != 2) return std::nullopt;
   const bool v1 = parts[0] == kInteractionTagV1;
   const bool v2 = parts[0] == kInteractionTagV2;
-  if ((parts[0] != kInteractionTag && !v1 && !v2) ||
+  const bool v3 = parts[0] == kInteractionTagV3;
+  if ((parts[0] != kInteractionTag && !v1 && !v2 && !v3) ||
       parts[1].size() > kMaxPayloadBytes) {
     return std::nullopt;
   }
@@ -262,7 +309,11 @@ std::optional<Interaction> decode_interaction(std::span<const std::string_view> 
   interaction.truth = reader.read_doubles();
   interaction.slot = v1 ? 0 : reader.read<std::uint32_t>();
   interaction.conditional = v1 || v2 ? 0.0 : reader.read<double>();
-  if (!reader.ok() || !is_event_id(event_id) || !is_clean_text(policy, kMaxPolicyBytes)) {
+  const bool v4 = !v1 && !v2 && !v3;
+  const std::string_view session = v4 ? reader.read_string(kMaxEventIdBytes) : std::string_view();
+  interaction.step = v4 ? reader.read<std::uint32_t>() : 0;
+  if (!reader.ok() || !is_event_id(event_id) || !is_clean_text(policy, kMaxPolicyBytes) ||
+      !is_clean_text(session, kMaxEventIdBytes)) {
     return std::nullopt;
   }
   auto context = decode_context(reader.rest());
@@ -281,6 +332,7 @@ std::optional<Interaction> decode_interaction(std::span<const std::string_view> 
   }
   interaction.event_id.assign(event_id);
   interaction.policy.assign(policy);
+  interaction.session.assign(session);
   return interaction;
 }
 

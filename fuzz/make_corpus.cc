@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Writes the seed corpus of the fuzz targets from the encoders, so every seed
 // is a valid input: make_fuzz_corpus SOURCE_DIR writes SOURCE_DIR/fuzz/corpus/
-// {wire,codec,dsjson,scenario}/. The older wire versions (dec1, dec2, int1,
-// int2), which no encoder writes, are laid out by hand from feedback/wire.h.
+// {wire,codec,dsjson,scenario}/. The older wire versions (dec1 .. dec3, int1
+// .. int3, rew1), which no encoder writes, are laid out by hand from
+// feedback/wire.h.
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -74,7 +75,8 @@ LoggedDecision sample_decision(std::uint32_t slot, double conditional, bool with
   return logged;
 }
 
-// A decision payload of version 1 (no slot, no conditional) or 2 (slot, no conditional).
+// A decision payload of version 1 (no slot, no conditional), 2 (slot, no
+// conditional) or 3 (slot and conditional, no session, step or flags).
 std::string old_decision_payload(const LoggedDecision& logged, int version) {
   const Decision& d = logged.decision;
   std::string payload;
@@ -87,6 +89,7 @@ std::string old_decision_payload(const LoggedDecision& logged, int version) {
   put_doubles(payload, d.pmf);
   put_doubles(payload, logged.truth);
   if (version >= 2) put(payload, static_cast<std::uint32_t>(d.slot));
+  if (version >= 3) put(payload, d.conditional);
   payload += encode_context(logged.context);
   return payload;
 }
@@ -114,29 +117,49 @@ std::string old_interaction_payload(const Interaction& interaction, int version)
   put(payload, interaction.reward);
   put_doubles(payload, interaction.truth);
   if (version >= 2) put(payload, static_cast<std::uint32_t>(interaction.slot));
+  if (version >= 3) put(payload, interaction.conditional);
   payload += encode_context(interaction.context);
   return payload;
 }
 
 void write_wire(const fs::path& dir) {
   const auto frames = [](const Frames& parts) { return fuzz::join_parts(parts); };
-  write_file(dir / "decision_v3", frames(encode_decision(sample_decision(0, 0.0, true))));
-  write_file(dir / "decision_v3_slot", frames(encode_decision(sample_decision(2, 0.5, false))));
+  write_file(dir / "decision_v4", frames(encode_decision(sample_decision(0, 0.0, true))));
+  write_file(dir / "decision_v4_slot", frames(encode_decision(sample_decision(2, 0.5, false))));
+  LoggedDecision in_session = sample_decision(0, 0.0, true);
+  in_session.decision.session = "user-5/visit-2";
+  in_session.decision.step = 3;
+  in_session.decision.skip_learning = true;
+  in_session.decision.deferred = true;
+  write_file(dir / "decision_v4_session", frames(encode_decision(in_session)));
+  const LoggedDecision v3 = sample_decision(2, 0.5, true);
+  write_file(dir / "decision_v3", frames({std::string(kDecisionTagV3), v3.decision.event_id,
+                                          old_decision_payload(v3, 3)}));
   const LoggedDecision v2 = sample_decision(1, 0.0, false);
   write_file(dir / "decision_v2", frames({std::string(kDecisionTagV2), v2.decision.event_id,
                                           old_decision_payload(v2, 2)}));
   const LoggedDecision v1 = sample_decision(0, 0.0, true);
   write_file(dir / "decision_v1", frames({std::string(kDecisionTagV1), v1.decision.event_id,
                                           old_decision_payload(v1, 1)}));
-  const Interaction interaction = sample_interaction();
-  write_file(dir / "interaction_v3", frames(encode_interaction(interaction)));
+  Interaction interaction = sample_interaction();
+  write_file(dir / "interaction_v3",
+             frames({std::string(kInteractionTagV3), old_interaction_payload(interaction, 3)}));
   write_file(dir / "interaction_v2",
              frames({std::string(kInteractionTagV2), old_interaction_payload(interaction, 2)}));
   write_file(dir / "interaction_v1",
              frames({std::string(kInteractionTagV1), old_interaction_payload(interaction, 1)}));
-  write_file(dir / "reward", frames(encode_reward(Reward{"ev-1", -0.125, 1612456289246000})));
+  write_file(dir / "reward", frames({std::string(kRewardTagV1), "ev-1", "-0.125",
+                                     "1612456289246000"}));
+  write_file(dir / "reward_v2",
+             frames(encode_reward(Reward{"ev-1", -0.125, 1612456289246000, "click-1"})));
+  write_file(dir / "activation", frames(encode_activation("ev-1")));
   write_file(dir / "ack_decision", frames(encode_ack(EventKind::decision, "ev-1")));
   write_file(dir / "ack_reward", frames(encode_ack(EventKind::reward, "ev-1")));
+  write_file(dir / "ack_reward_id", frames(encode_ack(EventKind::reward, "ev-1", "click-1")));
+  write_file(dir / "ack_activation", frames(encode_ack(EventKind::activation, "ev-1")));
+  interaction.session = "user-5/visit-2";
+  interaction.step = 3;
+  write_file(dir / "interaction_v4", frames(encode_interaction(interaction)));
 }
 
 void write_codec(const fs::path& dir) {

@@ -5,11 +5,15 @@ set(cli_tests
   cli/scenarios_test.cc
   cli/serve_command_test.cc
   cli/simulate_command_test.cc
+  cli/simulate_live_test.cc
+  cli/status_command_test.cc
   cli/sessions_command_test.cc
   cli/slate_evaluation_test.cc
   cli/evaluate_command_test.cc
   cli/evaluate_bad_input_test.cc
   cli/json_writer_test.cc
+  cli/live_metrics_test.cc
+  cli/keygen_command_test.cc
   cli/obd_evaluation_test.cc
   cli/offline_evaluation_test.cc
   cli/order_independence_test.cc

@@ -19,9 +19,11 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace recloop;
@@ -153,4 +155,58 @@ TEST_CASE("SIGINT and SIGTERM stop the collector cleanly with status 0",
   CHECK_THAT(printed, Catch::Contains("decisions=10 rewards=10 duplicates=0 joined=10"));
   CHECK_THAT(printed, Catch::Contains(endpoint));
   CHECK_THAT(printed, Catch::Contains(log_path));
+}
+
+TEST_CASE("recloop collect with a reward window joins the default reward after the window",
+          "[feedback][integration]") {
+  TempDir dir;
+  const std::string log_path = dir.file("events.db");
+  const std::string output = dir.file("collector.out");
+  const std::string endpoint = loopback_endpoint();
+  zmq::context_t zmq;
+  FeedbackClient client(zmq, endpoint, {.resend_timeout_ms = 200});
+  recloop::testing::RecloopProcess collector(
+      {"collect", "--log", log_path, "--bind", endpoint, "--reward-window", "1s",
+       "--default-reward", "-2", "--aggregation", "sum"},
+      output);
+  client.send(sample_decision("rewarded"));
+  client.send(Reward{"rewarded", 0.5, 1, "a"});
+  client.send(Reward{"rewarded", 0.25, 2, "b"});
+  client.send(sample_decision("silent", "uniform", 4, 2));
+  REQUIRE(client.flush(kFlushTimeoutMs));
+  // Read while the collector writes: nothing is joined before the window closes.
+  EventLog log(log_path);
+  CHECK(log.interaction_count() == 0);
+  // The window closes 1 s after the decisions were stored, and the collector
+  // looks every 100 ms: wait for both joins, at most 20 s.
+  for (int waited_ms = 0; log.interaction_count() < 2 && waited_ms < kFlushTimeoutMs;
+       waited_ms += 50) {
+    client.poll(50);
+  }
+  std::map<std::string, double> rewards;
+  log.for_each([&](const Interaction& i) { rewards[i.event_id] = i.reward; });
+  CHECK(rewards == std::map<std::string, double>{{"rewarded", 0.75}, {"silent", -2.0}});
+  const int status = collector.stop(SIGTERM);
+  const std::string printed = read_file(output);
+  INFO(printed);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_THAT(printed, Catch::Contains("join=window"));
+  CHECK_THAT(printed, Catch::Contains("reward_window=1s"));
+  CHECK_THAT(printed, Catch::Contains("joined=2"));
+  CHECK_THAT(printed, Catch::Contains("defaulted=1"));
+}
+
+TEST_CASE("recloop collect names a bad join flag and its value", "[feedback][integration]") {
+  const auto [flag, value] = GENERATE(std::pair<std::string, std::string>{"--reward-window", "10x"},
+                                      std::pair<std::string, std::string>{"--reward-window", "0s"},
+                                      std::pair<std::string, std::string>{"--aggregation", "mean"},
+                                      std::pair<std::string, std::string>{"--log-level", "loud"},
+                                      std::pair<std::string, std::string>{"--default-reward", "abc"});
+  TempDir dir;
+  const auto result = recloop::testing::run_command(
+      "'" RECLOOP_BINARY "' collect --log " + dir.file("x.db") + " " + flag + " " + value);
+  INFO(result.err);
+  CHECK(result.exit_code != 0);
+  CHECK_THAT(result.err, Catch::Contains(flag) && Catch::Contains(value));
 }

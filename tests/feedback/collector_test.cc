@@ -9,8 +9,11 @@
 #include <catch2/catch.hpp>
 #include <zmq.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -216,12 +219,12 @@ TEST_CASE("the client resends an unacknowledged message until it is acknowledged
     return parts;
   };
   const auto first = receive();
-  REQUIRE(first.size() == 5);
+  REQUIRE(first.size() == 6);  // routing id + the rew2 frame
   CHECK(first[1].to_string() == kRewardTag);
   CHECK(first[2].to_string() == "r1");
   // No ack: the same message comes again.
   const auto second = receive();
-  REQUIRE(second.size() == 5);
+  REQUIRE(second.size() == 6);
   CHECK(second[2].to_string() == "r1");
   CHECK(client.resends() >= 1);
   REQUIRE(client.unacknowledged() == 1);
@@ -278,12 +281,12 @@ TEST_CASE("malformed frames are counted and never acknowledged", "[feedback][int
   CHECK(stats.rewards == 1);
 }
 
-TEST_CASE("version 1 and 2 decision frames are stored and acknowledged",
+TEST_CASE("version 1, 2 and 3 decision frames are stored and acknowledged",
           "[feedback][integration]") {
   // Clients built before the slot field send "dec1", those before the slot's
-  // conditional "dec2"; the decoder reads both and the collector must route
-  // them like "dec3", not reject them.
-  const int version = GENERATE(1, 2);
+  // conditional "dec2", those before sessions "dec3"; the decoder reads them
+  // all and the collector must route them like "dec4", not reject them.
+  const int version = GENERATE(1, 2, 3);
   TempDir dir;
   zmq::context_t zmq;
   RunningCollector running(zmq, options("inproc://old-client", dir.file("log.db")));
@@ -296,7 +299,11 @@ TEST_CASE("version 1 and 2 decision frames are stored and acknowledged",
   // Version 2 payloads lack the f64 conditional before the context, version 1
   // payloads the u32 slot before it too (layout in feedback/wire.h).
   const std::size_t slot_offset = 4 + sent.decision.policy.size() + 36 + 4 + 8 * 3 + 4;
-  if (version == 1) {
+  // Version 3 payloads lack the empty session (4), step (4) and flags (1) after the conditional.
+  frames[2].erase(slot_offset + 4 + 8, 4 + 4 + 1);
+  if (version == 3) {
+    frames[0] = std::string(kDecisionTagV3);
+  } else if (version == 1) {
     frames[2].erase(slot_offset, 4 + 8);
     frames[0] = std::string(kDecisionTagV1);
   } else {
@@ -329,4 +336,138 @@ TEST_CASE("a collector that cannot bind names the endpoint", "[feedback][integra
                       Catch::Contains("inproc://taken"));
   REQUIRE_THROWS_WITH(Collector(zmq, options("nonsense://x", dir.file("c.db"))),
                       Catch::Contains("nonsense://x"));
+}
+
+namespace {
+
+constexpr std::int64_t kSecond = 1'000'000;
+
+// A clock the test moves and the collector thread reads.
+struct SharedClock {
+  std::atomic<std::int64_t> now{1'800'000'000 * kSecond};
+  std::function<std::int64_t()> function() {
+    return [this] { return now.load(); };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a window closes on the collector loop and the default reward is pushed",
+          "[feedback][integration]") {
+  TempDir dir;
+  zmq::context_t zmq;
+  SharedClock clock;
+  CollectorOptions o = options("inproc://window", dir.file("log.db"), 4096, "inproc://window-l");
+  o.window_us = 60 * kSecond;
+  o.default_reward = -1.0;
+  o.poll_timeout_ms = 5;
+  o.now_us = clock.function();
+  RunningCollector running(zmq, o);
+  InteractionStream stream(zmq, "inproc://window-l");
+  FeedbackClient client(zmq, "inproc://window");
+  client.send(sample_decision("rewarded"));
+  client.send(sample_decision("silent", "uniform", 4, 2));
+  client.send(Reward{"rewarded", 0.5, 1, "a"});
+  REQUIRE(client.flush(kFlushTimeoutMs));
+  CHECK_FALSE(stream.receive(50).has_value());  // the window is open
+  clock.now += 60 * kSecond;
+  std::map<std::string, double> rewards;
+  for (int i = 0; i < 2; ++i) {
+    const auto interaction = stream.receive(kFlushTimeoutMs);
+    REQUIRE(interaction.has_value());
+    rewards[interaction->event_id] = interaction->reward;
+  }
+  CHECK(rewards == std::map<std::string, double>{{"rewarded", 0.5}, {"silent", -1.0}});
+  client.send(Reward{"silent", 1.0, 2, "b"});  // after the close: late
+  REQUIRE(client.flush(kFlushTimeoutMs));
+  const CollectorStats stats = running.finish();
+  CHECK(stats.joined == 2);
+  CHECK(stats.defaulted == 1);
+  CHECK(stats.late == 1);
+  CHECK(stats.rewards == 2);
+}
+
+TEST_CASE("a skip-learning decision reaches on_joined but not the learner",
+          "[feedback][integration]") {
+  TempDir dir;
+  zmq::context_t zmq;
+  CollectorOptions o = options("inproc://skip", dir.file("log.db"), 4096, "inproc://skip-l");
+  std::vector<std::string> seen;  // written by the collector thread, read after finish()
+  o.on_joined = [&seen](const Interaction& interaction) { seen.push_back(interaction.event_id); };
+  RunningCollector running(zmq, o);
+  InteractionStream stream(zmq, "inproc://skip-l");
+  FeedbackClient client(zmq, "inproc://skip");
+  LoggedDecision skipped = sample_decision("skip");
+  skipped.decision.skip_learning = true;
+  client.send(skipped);
+  client.send(sample_reward("skip"));
+  client.send(sample_decision("learn", "uniform", 4, 2));
+  client.send(sample_reward("learn"));
+  REQUIRE(client.flush(kFlushTimeoutMs));
+  const auto pushed = stream.receive(kFlushTimeoutMs);
+  REQUIRE(pushed.has_value());
+  CHECK(pushed->event_id == "learn");
+  CHECK_FALSE(stream.receive(200).has_value());
+  const CollectorStats stats = running.finish();
+  CHECK(stats.joined == 2);
+  CHECK(stats.skipped_learning == 1);
+  CHECK(stats.undelivered == 0);
+  std::sort(seen.begin(), seen.end());
+  CHECK(seen == std::vector<std::string>{"learn", "skip"});
+}
+
+TEST_CASE("an activation is acknowledged and joins a deferred decision",
+          "[feedback][integration]") {
+  TempDir dir;
+  const std::string path = dir.file("log.db");
+  zmq::context_t zmq;
+  RunningCollector running(zmq, options("inproc://act", path));
+  FeedbackClient client(zmq, "inproc://act");
+  LoggedDecision deferred = sample_decision("later");
+  deferred.decision.deferred = true;
+  client.activate("early");  // before its decision
+  client.send(deferred);
+  client.send(sample_reward("later", 0.75));
+  REQUIRE(client.flush(kFlushTimeoutMs));
+  {
+    EventLog log(path);
+    CHECK(log.interaction_count() == 0);  // not activated yet
+  }
+  client.activate("later");
+  LoggedDecision early = sample_decision("early", "uniform", 4, 2);
+  early.decision.deferred = true;
+  client.send(early);
+  client.send(sample_reward("early", 0.25));
+  REQUIRE(client.flush(kFlushTimeoutMs));
+  const CollectorStats stats = running.finish();
+  CHECK(stats.activations == 2);
+  CHECK(stats.joined == 2);
+  EventLog log(path);
+  CHECK(log.interaction_count() == 2);
+}
+
+TEST_CASE("rewards with distinct reward ids for one event are each acknowledged and stored",
+          "[feedback][integration]") {
+  TempDir dir;
+  const std::string path = dir.file("log.db");
+  zmq::context_t zmq;
+  // Sent before the collector is up, so nothing is acknowledged yet: one
+  // pending entry per reward id.
+  FeedbackClient client(zmq, "inproc://ids");
+  client.send(sample_decision("e"));
+  client.send(Reward{"e", 1.0, 1, "click"});
+  client.send(Reward{"e", 2.0, 2, "buy"});
+  REQUIRE(client.unacknowledged() == 3);
+  CollectorOptions o = options("inproc://ids", path);
+  o.window_us = 3600 * kSecond;
+  o.aggregation = RewardAggregation::sum;
+  RunningCollector running(zmq, o);
+  REQUIRE(client.flush(kFlushTimeoutMs));
+  client.send(Reward{"e", 1.0, 1, "click"});  // a resend after the ack
+  REQUIRE(client.flush(kFlushTimeoutMs));
+  const CollectorStats stats = running.finish();
+  CHECK(stats.rewards == 2);
+  CHECK(stats.duplicates == 1);
+  EventLog log(path);
+  CHECK(log.reward_count() == 2);
 }

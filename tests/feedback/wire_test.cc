@@ -22,9 +22,37 @@ std::optional<LoggedDecision> decode_decision_frames(const Frames& frames) {
   return decode_decision(parts);
 }
 
+// Checks the numbers as both reward versions carry them.
 std::optional<Reward> decode_reward_text(std::string_view value, std::string_view timestamp) {
-  const std::vector<std::string_view> parts{kRewardTag, "e1", value, timestamp};
-  return decode_reward(parts);
+  const std::vector<std::string_view> v1{kRewardTagV1, "e1", value, timestamp};
+  const std::vector<std::string_view> v2{kRewardTag, "e1", "r1", value, timestamp};
+  const auto old = decode_reward(v1);
+  const auto current = decode_reward(v2);
+  REQUIRE(old.has_value() == current.has_value());
+  return current;
+}
+
+// The version 3 frames of `sent`: the version 4 payload without the session,
+// step and flags that follow the conditional.
+Frames decision_v3(const LoggedDecision& sent) {
+  Frames frames = encode_decision(sent);
+  const Decision& d = sent.decision;
+  // policy, model_version .. timestamp_us (8 + 4 + 8 + 8 + 8), pmf, truth, slot, conditional
+  const std::size_t offset = 4 + d.policy.size() + 36 + 4 + 8 * d.pmf.size() + 4 +
+                             8 * sent.truth.size() + 4 + 8;
+  frames[2].erase(offset, 4 + d.session.size() + 4 + 1);
+  frames[0] = std::string(kDecisionTagV3);
+  return frames;
+}
+
+Frames interaction_v3(const Interaction& sent) {
+  Frames frames = encode_interaction(sent);
+  // event id, policy, action, probability, reward, truth, slot, conditional
+  const std::size_t offset = 4 + sent.event_id.size() + 4 + sent.policy.size() + 20 + 4 +
+                             8 * sent.truth.size() + 4 + 8;
+  frames[1].erase(offset, 4 + sent.session.size() + 4);
+  frames[0] = std::string(kInteractionTagV3);
+  return frames;
 }
 
 void put_u32(std::string& out, std::uint32_t value) {
@@ -62,7 +90,7 @@ TEST_CASE("a reward survives the wire exactly, as text", "[feedback]") {
   const std::int64_t timestamp =
       GENERATE(std::int64_t{0}, std::int64_t{-5}, std::numeric_limits<std::int64_t>::max());
   const Frames frames = encode_reward(Reward{"click-9", value, timestamp});
-  REQUIRE(frames.size() == 4);
+  REQUIRE(frames.size() == 5);
   const auto received = decode_reward(views(frames));
   REQUIRE(received.has_value());
   CHECK(received->event_id == "click-9");
@@ -97,8 +125,8 @@ TEST_CASE("frames with another version tag are rejected", "[feedback]") {
   Frames decision = encode_decision(sample_decision("e1"));
   Frames reward = encode_reward(Reward{"e1", 1.0, 5});
   Frames ack = encode_ack(EventKind::reward, "e1");
-  const std::string tag = GENERATE(std::string("dec4"), std::string("rew0"), std::string("ack2"),
-                                   std::string("int4"), std::string(""), std::string("DEC1"));
+  const std::string tag = GENERATE(std::string("dec5"), std::string("rew3"), std::string("ack2"),
+                                   std::string("int5"), std::string(""), std::string("DEC1"));
   decision[0] = reward[0] = ack[0] = tag;
   CHECK_FALSE(decode_decision_frames(decision).has_value());
   CHECK_FALSE(decode_reward(views(reward)).has_value());
@@ -244,7 +272,7 @@ TEST_CASE("version 1 frames still decode, with slot 0", "[feedback]") {
   LoggedDecision sent = sample_decision("e-old", "uniform", 3, 1);
   sent.truth.clear();
   sent.decision.conditional = sent.decision.probability;
-  Frames frames = encode_decision(sent);
+  Frames frames = decision_v3(sent);
   const std::size_t slot_offset = 4 + sent.decision.policy.size() + 36 + 4 + 8 * 3 + 4;
   frames[2].erase(slot_offset, 4 + 8);
   frames[0] = std::string(kDecisionTagV1);
@@ -258,14 +286,14 @@ TEST_CASE("version 1 frames still decode, with slot 0", "[feedback]") {
   // Version 1 always carried a pmf: an empty one is malformed there.
   LoggedDecision no_pmf = sent;
   no_pmf.decision.pmf.clear();
-  Frames old_no_pmf = encode_decision(no_pmf);
+  Frames old_no_pmf = decision_v3(no_pmf);
   old_no_pmf[2].erase(4 + sent.decision.policy.size() + 36 + 4 + 4, 4 + 8);
   old_no_pmf[0] = std::string(kDecisionTagV1);
   CHECK_FALSE(decode_decision_frames(old_no_pmf).has_value());
 
   Interaction interaction{"e-old", sent.context, 1, 0.5, 1.0, {}, "p"};
   interaction.slot = 4;
-  Frames int_frames = encode_interaction(interaction);
+  Frames int_frames = interaction_v3(interaction);
   // event id (4 + 5), policy (4 + 1), action, probability, reward (4 + 8 + 8), truth count 4
   int_frames[1].erase(4 + 5 + 4 + 1 + 20 + 4, 4 + 8);
   int_frames[0] = std::string(kInteractionTagV1);
@@ -285,7 +313,7 @@ TEST_CASE("version 2 frames still decode, with the conditional known only at slo
   const std::uint32_t slot = GENERATE(0u, 2u);
   sent.decision.slot = slot;
   sent.decision.conditional = 0.75;
-  Frames frames = encode_decision(sent);
+  Frames frames = decision_v3(sent);
   const std::size_t conditional_offset = 4 + sent.decision.policy.size() + 36 + 4 + 8 * 3 + 4 + 4;
   frames[2].erase(conditional_offset, 8);
   frames[0] = std::string(kDecisionTagV2);
@@ -296,13 +324,13 @@ TEST_CASE("version 2 frames still decode, with the conditional known only at slo
   CHECK(decision->decision.pmf == sent.decision.pmf);
   CHECK(decision->context.items == sent.context.items);
   // The same bytes under the version 3 tag are one f64 short.
-  frames[0] = std::string(kDecisionTag);
+  frames[0] = std::string(kDecisionTagV3);
   CHECK_FALSE(decode_decision_frames(frames).has_value());
 
   Interaction interaction{"e-v2", sent.context, 1, 0.5, 1.0, {}, "p"};
   interaction.slot = slot;
   interaction.conditional = 0.75;
-  Frames int_frames = encode_interaction(interaction);
+  Frames int_frames = interaction_v3(interaction);
   // event id (4 + 4), policy (4 + 1), action, probability, reward (4 + 8 + 8),
   // truth count 4, slot 4
   int_frames[1].erase(4 + 4 + 4 + 1 + 20 + 4 + 4, 8);
@@ -333,4 +361,131 @@ TEST_CASE("a slot's conditional survives the wire and must be 0 or a probability
   interaction.conditional = bad;
   CHECK_FALSE(decode_decision_frames(encode_decision(sent)).has_value());
   CHECK_FALSE(decode_interaction(views(encode_interaction(interaction))).has_value());
+}
+
+TEST_CASE("a version 4 decision carries its session, step and flags", "[feedback]") {
+  LoggedDecision sent = sample_decision("e-v4", "lin_ucb", 4, 2);
+  sent.decision.session = "user-3/visit-9";
+  sent.decision.step = 12;
+  const bool skip_learning = GENERATE(false, true);
+  const bool deferred = GENERATE(false, true);
+  sent.decision.skip_learning = skip_learning;
+  sent.decision.deferred = deferred;
+  const Frames frames = encode_decision(sent);
+  REQUIRE(frames[0] == kDecisionTag);
+  const auto received = decode_decision_frames(frames);
+  REQUIRE(received.has_value());
+  CHECK(received->decision.session == "user-3/visit-9");
+  CHECK(received->decision.step == 12);
+  CHECK(received->decision.skip_learning == skip_learning);
+  CHECK(received->decision.deferred == deferred);
+  CHECK(received->decision.conditional == sent.decision.probability);
+  CHECK(received->context.items == sent.context.items);
+}
+
+TEST_CASE("a decision with unknown flag bits or a bad session is rejected", "[feedback]") {
+  LoggedDecision sent = sample_decision("e-v4", "p", 3, 1);
+  sent.truth.clear();
+  Frames frames = encode_decision(sent);
+  // The flags byte follows the conditional, the empty session (4) and the step (4).
+  const std::size_t flags_offset = 4 + 1 + 36 + 4 + 8 * 3 + 4 + 4 + 8 + 4 + 4;
+  REQUIRE(frames[2][flags_offset] == 0);
+  frames[2][flags_offset] = 4;
+  CHECK_FALSE(decode_decision_frames(frames).has_value());
+  sent.decision.session = "a\nb";
+  CHECK_FALSE(decode_decision_frames(encode_decision(sent)).has_value());
+  sent.decision.session = std::string(kMaxEventIdBytes + 1, 's');
+  CHECK_FALSE(decode_decision_frames(encode_decision(sent)).has_value());
+}
+
+TEST_CASE("version 3 frames still decode, outside any session and with no flags",
+          "[feedback]") {
+  LoggedDecision sent = sample_decision("e-v3", "ranker", 3, 1);
+  sent.decision.slot = 1;
+  sent.decision.conditional = 0.75;
+  const auto decision = decode_decision_frames(decision_v3(sent));
+  REQUIRE(decision.has_value());
+  CHECK(decision->decision.conditional == 0.75);
+  CHECK(decision->decision.session.empty());
+  CHECK(decision->decision.step == 0);
+  CHECK_FALSE(decision->decision.skip_learning);
+  CHECK_FALSE(decision->decision.deferred);
+  CHECK(decision->truth == sent.truth);
+
+  Interaction interaction{"e-v3", sent.context, 1, 0.5, 1.0, sent.truth, "p"};
+  interaction.slot = 1;
+  interaction.conditional = 0.25;
+  const auto received = decode_interaction(views(interaction_v3(interaction)));
+  REQUIRE(received.has_value());
+  CHECK(received->conditional == 0.25);
+  CHECK(received->session.empty());
+  CHECK(received->truth == sent.truth);
+}
+
+TEST_CASE("a version 4 interaction carries its session and step", "[feedback]") {
+  const LoggedDecision logged = sample_decision("e-int4", "softmax", 3, 2);
+  Interaction sent{"e-int4", logged.context, 2, 0.25, -1.5, logged.truth, "softmax"};
+  sent.session = "s-1";
+  sent.step = 3;
+  const Frames frames = encode_interaction(sent);
+  REQUIRE(frames[0] == kInteractionTag);
+  const auto received = decode_interaction(views(frames));
+  REQUIRE(received.has_value());
+  CHECK(received->session == "s-1");
+  CHECK(received->step == 3);
+  CHECK(received->reward == -1.5);
+}
+
+TEST_CASE("a reward id survives the wire, and a version 1 reward has none", "[feedback]") {
+  const Frames frames = encode_reward(Reward{"e1", 0.5, 42, "purchase-2"});
+  REQUIRE(frames[0] == kRewardTag);
+  const auto received = decode_reward(views(frames));
+  REQUIRE(received.has_value());
+  CHECK(received->event_id == "e1");
+  CHECK(received->reward_id == "purchase-2");
+  CHECK(received->value == 0.5);
+  CHECK(received->timestamp_us == 42);
+  const std::vector<std::string_view> old{kRewardTagV1, "e1", "0.25", "7"};
+  const auto v1 = decode_reward(old);
+  REQUIRE(v1.has_value());
+  CHECK(v1->reward_id.empty());
+  CHECK(v1->value == 0.25);
+  // A reward id is clean text like an event id.
+  CHECK_FALSE(decode_reward(views(encode_reward(Reward{"e1", 0.5, 42, "a\tb"}))).has_value());
+  // rew1's layout under the rew2 tag (and the reverse) is malformed.
+  const std::vector<std::string_view> mixed{kRewardTag, "e1", "0.25", "7"};
+  CHECK_FALSE(decode_reward(mixed).has_value());
+}
+
+TEST_CASE("an activation and its ack survive the wire", "[feedback]") {
+  const Frames frames = encode_activation("e-act");
+  REQUIRE(frames.size() == 2);
+  REQUIRE(frames[0] == kActivationTag);
+  const auto event_id = decode_activation(views(frames));
+  REQUIRE(event_id.has_value());
+  CHECK(*event_id == "e-act");
+  CHECK_FALSE(decode_activation(views(encode_activation(""))).has_value());
+  Frames extra = frames;
+  extra.emplace_back("x");
+  CHECK_FALSE(decode_activation(views(extra)).has_value());
+
+  const Frames ack = encode_ack(EventKind::activation, "e-act");
+  REQUIRE(ack == Frames{"ack1", "act", "e-act"});
+  const auto decoded = decode_ack(views(ack));
+  REQUIRE(decoded.has_value());
+  CHECK(decoded->kind == EventKind::activation);
+  CHECK(decoded->event_id == "e-act");
+}
+
+TEST_CASE("a reward's ack names its reward id when it has one", "[feedback]") {
+  const Frames with_id = encode_ack(EventKind::reward, "e1", "r-2");
+  REQUIRE(with_id == Frames{"ack1", "rew", "e1", "r-2"});
+  const auto ack = decode_ack(views(with_id));
+  REQUIRE(ack.has_value());
+  CHECK(ack->kind == EventKind::reward);
+  CHECK(ack->reward_id == "r-2");
+  CHECK(encode_ack(EventKind::reward, "e1", "").size() == 3);
+  // Only reward acks name a reward id, and never an empty one.
+  CHECK_FALSE(decode_ack(views(Frames{"ack1", "dec", "e1", "r-2"})).has_value());
+  CHECK_FALSE(decode_ack(views(Frames{"ack1", "rew", "e1", ""})).has_value());
 }

@@ -50,6 +50,30 @@ long long query_int(const std::string& path, const std::string& sql) {
   return value;
 }
 
+// Turns the version 4 file at `path` (whose rewards all have their decision)
+// back into the version 3 layout: no session, step, flags or window columns,
+// no received_rewards, activations or windows tables, the version 3 view.
+void downgrade_to_version_3(const std::string& path) {
+  run_sql(path,
+          "DROP VIEW interactions;"
+          "DROP TABLE received_rewards; DROP TABLE activations; DROP TABLE windows;"
+          "ALTER TABLE decisions DROP COLUMN session;"
+          "ALTER TABLE decisions DROP COLUMN step;"
+          "ALTER TABLE decisions DROP COLUMN skip_learning;"
+          "ALTER TABLE decisions DROP COLUMN deferred;"
+          "ALTER TABLE decisions DROP COLUMN received_us;"
+          "ALTER TABLE decisions DROP COLUMN opened_us;"
+          "ALTER TABLE decisions DROP COLUMN closes_us;"
+          "ALTER TABLE rewards DROP COLUMN n_rewards;"
+          "ALTER TABLE rewards DROP COLUMN defaulted;"
+          "ALTER TABLE rewards DROP COLUMN joined_us;"
+          "ALTER TABLE rewards DROP COLUMN reward_id;"
+          "CREATE VIEW interactions AS SELECT d.seq, d.event_id, d.policy, d.action, d.item, "
+          "d.slot, d.probability, d.conditional, r.reward FROM decisions AS d JOIN rewards AS r "
+          "ON r.event_id = d.event_id ORDER BY d.seq;"
+          "UPDATE schema_version SET version = 3;");
+}
+
 }  // namespace
 
 TEST_CASE("a repeated decision is stored once and reported as not new", "[logging]") {
@@ -202,7 +226,7 @@ TEST_CASE("a log file is plain SQLite in WAL mode with an interactions view",
   REQUIRE(query_int(path, "SELECT COUNT(*) FROM interactions") == 2);
   REQUIRE(query_int(path, "SELECT SUM(reward) FROM interactions") == 1);
   REQUIRE(query_int(path, "SELECT COUNT(*) FROM decisions WHERE truth IS NOT NULL") == 3);
-  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 3);
+  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 4);
   REQUIRE(query_int(path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1);
 }
 
@@ -220,7 +244,7 @@ TEST_CASE("a file with another schema version is rejected naming the path and ve
     INFO(message);
     CHECK(message.find(path) != std::string::npos);
     CHECK(message.find("version 7") != std::string::npos);
-    CHECK(message.find("version 3") != std::string::npos);
+    CHECK(message.find("version 4") != std::string::npos);
   }
 }
 
@@ -285,6 +309,7 @@ TEST_CASE("a version 1 log is migrated in place and continues", "[logging][integ
     log.write({sample_decision("1"), sample_decision("2")}, {sample_reward("1")});
   }
   // Turn the file back into the version 1 layout: no slot or conditional column, old view.
+  downgrade_to_version_3(path);
   run_sql(path,
           "DROP VIEW interactions;"
           "ALTER TABLE decisions DROP COLUMN conditional;"
@@ -305,20 +330,21 @@ TEST_CASE("a version 1 log is migrated in place and continues", "[logging][integ
     log.for_each([&](const Interaction& i) { slots.push_back(i.slot); });
     REQUIRE(slots == std::vector<std::uint32_t>{0, 0, 1});
   }
-  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 3);
+  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 4);
   REQUIRE(query_int(path, "SELECT SUM(slot) FROM interactions") == 1);
   // Both steps ran: the old slot-0 decisions have their probability as conditional.
   REQUIRE(query_int(path, "SELECT COUNT(*) FROM decisions WHERE slot = 0 "
                           "AND conditional = probability") == 2);
-  EventLog reopened(path);  // a migrated file opens as version 3 without further change
+  EventLog reopened(path);  // a migrated file opens as version 4 without further change
   REQUIRE(reopened.interaction_count() == 3);
 }
 
 namespace {
 
-// Turns the version 3 file at `path` back into the version 2 layout: no
+// Turns the version 4 file at `path` back into the version 2 layout: no
 // conditional column, the version 2 view.
 void downgrade_to_version_2(const std::string& path) {
+  downgrade_to_version_3(path);
   run_sql(path,
           "DROP VIEW interactions;"
           "ALTER TABLE decisions DROP COLUMN conditional;"
@@ -357,7 +383,7 @@ TEST_CASE("a version 2 log is migrated in place and continues", "[logging][integ
     CHECK(result.joined[0].conditional == 0.0);
     CHECK(result.joined[1].conditional == 0.5);
   }
-  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 3);
+  REQUIRE(query_int(path, "SELECT version FROM schema_version") == 4);
   // Slot 0 gets its probability, the later slot of the old ranking 0 (unknown),
   // the new decision its own conditional.
   REQUIRE(query_int(path, "SELECT COUNT(*) FROM decisions WHERE event_id = 'r/0' "

@@ -137,8 +137,22 @@ TEST_CASE("rankings from a version 2 log read with their conditionals unknown af
     log.write({slot("r", 0, 2, 0.4, 0.4), slot("r", 1, 0, 0.3, 0.6)},
               {sample_reward("r/0"), sample_reward("r/1")});
   }
+  // Back to the version 2 layout: without the version 4 tables and columns and
+  // without the conditional.
   run_sql(path,
           "DROP VIEW interactions;"
+          "DROP TABLE received_rewards; DROP TABLE activations; DROP TABLE windows;"
+          "ALTER TABLE decisions DROP COLUMN session;"
+          "ALTER TABLE decisions DROP COLUMN step;"
+          "ALTER TABLE decisions DROP COLUMN skip_learning;"
+          "ALTER TABLE decisions DROP COLUMN deferred;"
+          "ALTER TABLE decisions DROP COLUMN received_us;"
+          "ALTER TABLE decisions DROP COLUMN opened_us;"
+          "ALTER TABLE decisions DROP COLUMN closes_us;"
+          "ALTER TABLE rewards DROP COLUMN n_rewards;"
+          "ALTER TABLE rewards DROP COLUMN defaulted;"
+          "ALTER TABLE rewards DROP COLUMN joined_us;"
+          "ALTER TABLE rewards DROP COLUMN reward_id;"
           "ALTER TABLE decisions DROP COLUMN conditional;"
           "UPDATE schema_version SET version = 2;");
   SlateLogSummary summary;
