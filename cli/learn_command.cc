@@ -7,10 +7,13 @@
 // what it has learned since the last snapshot, prints its counters, exits 0.
 #include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/live_metrics.h"
 #include "cli/stop_signals.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "feedback/client.h"
+#include "feedback/curve.h"
+#include "feedback/logger.h"
 #include "feedback/model_stream.h"
 #include "policies/model_file.h"
 #include "policies/registry.h"
@@ -24,6 +27,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +40,8 @@ namespace po = boost::program_options;
 
 int run_learn(const std::vector<std::string>& args) {
   std::string from, publish_endpoint, policy_name, model_path;
+  std::string curve_key, curve_authorized, collector_server_key;
+  bool insecure = false;
   std::vector<std::string> overrides;
   long long every = 100;
   int republish_ms = 1000;
@@ -44,6 +50,9 @@ int run_learn(const std::vector<std::string>& args) {
       "its model to decision servers (recloop serve --models)\n\n"
       "usage: recloop learn --from ENDPOINT (--policy NAME | --model FILE) --publish ENDPOINT\n"
       "                     [--every N]\n\n"
+      "CurveZMQ (keys from recloop keygen): --curve-key is this learner's key pair, used\n"
+      "for the model stream (with --curve-authorized: the servers admitted) and as the\n"
+      "client key towards a collector started with keys (--collector-server-key).\n\n"
       "options");
   described.add_options()
       ("help,h", "print this help and exit")
@@ -59,7 +68,18 @@ int run_learn(const std::vector<std::string>& args) {
       ("every", po::value(&every)->value_name("N")->default_value(every),
        "publish after every N updates, 1 .. 1000000000")
       ("republish-ms", po::value(&republish_ms)->value_name("MS")->default_value(republish_ms),
-       "repeat the latest snapshot this often, for servers that connect late");
+       "repeat the latest snapshot this often, for servers that connect late")
+      ("curve-key", po::value(&curve_key)->value_name("FILE"),
+       "CurveZMQ: this learner's key pair")
+      ("curve-authorized", po::value(&curve_authorized)->value_name("FILE"),
+       "CurveZMQ: public keys of the decision servers admitted, one per line")
+      ("collector-server-key", po::value(&collector_server_key)->value_name("FILE"),
+       "CurveZMQ: the collector's public key (its .pub file)")
+      ("insecure", po::bool_switch(&insecure),
+       "allow binding a non-loopback endpoint without CurveZMQ keys");
+  std::string metrics_endpoint, log_level = "info";
+  add_metrics_option(described, metrics_endpoint);
+  add_log_level_option(described, log_level);
   const po::positional_options_description no_positionals;  // so stray words are errors
   if (!parse_command_line(args, described, described, &no_positionals,
                           " (see recloop learn --help)")) {
@@ -74,6 +94,15 @@ int run_learn(const std::vector<std::string>& args) {
     throw ConfigError("--every " + std::to_string(every) + " is outside 1 .. 1000000000");
   }
   if (republish_ms < 1) throw ConfigError("--republish-ms must be >= 1");
+  if (!curve_key.empty() && curve_authorized.empty() && collector_server_key.empty()) {
+    throw ConfigError("--curve-key needs --curve-authorized or --collector-server-key");
+  }
+  const std::optional<ServerKeys> publish_curve =
+      server_keys_from_flags(curve_authorized.empty() ? std::string() : curve_key,
+                             curve_authorized, {{"--publish", publish_endpoint}}, insecure);
+  const std::optional<ClientKeys> collector_curve =
+      client_keys_from_flags(collector_server_key.empty() ? std::string() : curve_key,
+                             collector_server_key, "--collector-server-key");
 
   if (!model_path.empty() && !overrides.empty()) {
     throw ConfigError("--set configures a --policy; a --model carries its settings");
@@ -94,38 +123,65 @@ int run_learn(const std::vector<std::string>& args) {
     scenario.reject_unknown_sections({policy_name});
   }
 
+  const Logger log = make_logger(log_level, "learn");
   install_stop_handlers();
   zmq::context_t zmq(1);
-  InteractionStream stream(zmq, from);
-  ModelPublisher publisher(zmq, publish_endpoint);
+  // Before the publisher binds: it decides which servers are admitted.
+  std::optional<CurveAuthenticator> authenticator;
+  if (publish_curve) {
+    authenticator.emplace(zmq, publish_curve->authorized, log);
+  }
+  InteractionStream stream(zmq, from, collector_curve);
+  ModelPublisher publisher(zmq, publish_endpoint, publish_curve);
+  std::fprintf(stderr, "recloop learn: model stream: %s\n", curve_status(publish_curve).c_str());
   std::fprintf(stderr, "recloop learn: reading interactions from %s, publishing models on %s every %lld updates\n",
                from.c_str(), publisher.endpoint().c_str(), every);
 
+  // Declared before the endpoint, so it outlives it.
+  MetricsRegistry metrics;
+  register_process_metrics(metrics, "learn");
+  Counter& received =
+      metrics.counter("recloop_requests_total", "Joined interactions received from the collector.");
+  Counter& updates = metrics.counter("recloop_updates_total", "Policy updates applied.");
+  Counter& skipped = metrics.counter(
+      "recloop_skipped_total", "Interactions the policy refused (another dimension or catalogue).");
+  Counter& published = metrics.counter("recloop_snapshots_published_total",
+                                       "Model snapshots published (repeats not counted).");
+  Gauge& model_version =
+      metrics.gauge("recloop_model_version", "Version of the policy's model after the last update.");
+  if (policy) model_version.set(static_cast<double>(policy->model_version()));
+  const auto metrics_server = serve_metrics(metrics_endpoint, metrics, log);
+  log.info("started", {{"from", from},
+                       {"publish", publisher.endpoint()},
+                       {"every", std::to_string(every)},
+                       {"policy", model_path.empty() ? policy_name : model_path}});
+
   using Clock = std::chrono::steady_clock;
-  std::uint64_t received = 0, updates = 0, skipped = 0, since_publish = 0;
+  std::uint64_t since_publish = 0;
   auto last_sent = Clock::now();
   auto publish = [&] {
     publisher.publish(*policy, policy->model_version());
+    published.add();
     since_publish = 0;
     last_sent = Clock::now();
   };
   while (!stop_requested.load()) {
     const auto interaction = stream.receive(100);
     if (interaction) {
-      ++received;
+      received.add();
       if (!policy) {
         policy = make_policy(policy_name, scenario.section(policy_name),
                              interaction->context.feature_dim());
       }
       try {
         policy->update(*interaction);
-        ++updates;
+        updates.add();
+        model_version.set(static_cast<double>(policy->model_version()));
         ++since_publish;
       } catch (const std::exception& e) {
         // An interaction of another dimension or catalogue: skipped, not fatal.
-        ++skipped;
-        std::fprintf(stderr, "recloop learn: skipped interaction '%s': %s\n",
-                     interaction->event_id.c_str(), e.what());
+        skipped.add();
+        log.warn("skipped interaction", {{"event_id", interaction->event_id}, {"error", e.what()}});
       }
       if (since_publish >= static_cast<std::uint64_t>(every)) publish();
     }
@@ -135,10 +191,16 @@ int run_learn(const std::vector<std::string>& args) {
     }
   }
   if (policy && since_publish > 0) publish();
+  log.info("stopped", {{"received", std::to_string(received.value())},
+                       {"updates", std::to_string(updates.value())},
+                       {"skipped", std::to_string(skipped.value())},
+                       {"snapshots", std::to_string(published.value())},
+                       {"model_version", std::to_string(policy ? policy->model_version() : 0)}});
   std::printf("recloop learn: stopped: received=%llu updates=%llu skipped=%llu published=%llu "
               "model_version=%llu\n",
-              static_cast<unsigned long long>(received), static_cast<unsigned long long>(updates),
-              static_cast<unsigned long long>(skipped),
+              static_cast<unsigned long long>(received.value()),
+              static_cast<unsigned long long>(updates.value()),
+              static_cast<unsigned long long>(skipped.value()),
               static_cast<unsigned long long>(publisher.published()),
               static_cast<unsigned long long>(policy ? policy->model_version() : 0));
   return 0;

@@ -50,6 +50,10 @@ constexpr Verb kVerbs[] = {
      recloop::run_train},
     {"sessions", "compare policies over whole user sessions (fatigue, drift, return) under CRN",
      recloop::run_sessions},
+    {"keygen", "make a CurveZMQ key pair (NAME.key, NAME.pub) for servers and clients",
+     recloop::run_keygen},
+    {"status", "read the metrics of running collect, serve and learn processes (--metrics)",
+     recloop::run_status},
 };
 
 void print_usage(std::FILE* out) {

@@ -15,9 +15,11 @@
 
 namespace recloop {
 
-ModelPublisher::ModelPublisher(zmq::context_t& zmq, const std::string& endpoint)
+ModelPublisher::ModelPublisher(zmq::context_t& zmq, const std::string& endpoint,
+                               const std::optional<ServerKeys>& curve)
     : socket_(zmq, zmq::socket_type::pub) {
   socket_.set(zmq::sockopt::linger, 1000);  // let the last snapshot leave on exit
+  if (curve) apply_server_keys(zmq, socket_, *curve, "models");
   try {
     socket_.bind(endpoint);
   } catch (const zmq::error_t& e) {
@@ -40,8 +42,10 @@ void ModelPublisher::republish() {
   ++published_;
 }
 
-ModelSubscriber::ModelSubscriber(zmq::context_t& zmq, const std::string& endpoint)
+ModelSubscriber::ModelSubscriber(zmq::context_t& zmq, const std::string& endpoint,
+                                 const std::optional<ClientKeys>& curve)
     : socket_(zmq, zmq::socket_type::sub), endpoint_(endpoint) {
+  if (curve) apply_client_keys(socket_, *curve);
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::maxmsgsize, kMaxModelBytes);
   socket_.set(zmq::sockopt::subscribe, kModelTag);

@@ -17,6 +17,7 @@
 // Neither class is thread-safe: one thread per object.
 #pragma once
 
+#include "feedback/curve.h"
 #include "policies/policy.h"
 
 #include <zmq.hpp>
@@ -34,8 +35,11 @@ inline constexpr std::int64_t kMaxModelBytes = std::int64_t{1} << 30;
 
 class ModelPublisher {
  public:
-  // Binds a PUB socket to `endpoint`; throws recloop::Error naming it on failure.
-  ModelPublisher(zmq::context_t& zmq, const std::string& endpoint);
+  // Binds a PUB socket to `endpoint`, as a CurveZMQ server when `curve` is
+  // given (a CurveAuthenticator must run on `zmq`); throws recloop::Error
+  // naming it on failure.
+  ModelPublisher(zmq::context_t& zmq, const std::string& endpoint,
+                 const std::optional<ServerKeys>& curve = std::nullopt);
   // Sends `policy`'s model as `version` and keeps it for republish(). Throws
   // std::logic_error if the policy cannot be saved.
   void publish(const Policy& policy, std::uint64_t version);
@@ -60,8 +64,10 @@ struct ModelSnapshot {
 
 class ModelSubscriber {
  public:
-  // Connects a SUB socket to `endpoint`; throws recloop::Error naming it on failure.
-  ModelSubscriber(zmq::context_t& zmq, const std::string& endpoint);
+  // Connects a SUB socket to `endpoint`, as a CurveZMQ client when `curve` is
+  // given; throws recloop::Error naming it on failure.
+  ModelSubscriber(zmq::context_t& zmq, const std::string& endpoint,
+                  const std::optional<ClientKeys>& curve = std::nullopt);
   // Waits up to timeout_ms for a snapshot, then reads every one already
   // queued and returns the last that decodes; nullopt if none did. Malformed
   // snapshots are counted in rejected() and skipped.
