@@ -4,10 +4,13 @@
 // its counters on one line and exits 0.
 #include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/live_metrics.h"
 #include "cli/stop_signals.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "feedback/curve.h"
 #include "feedback/decision_server.h"
+#include "feedback/logger.h"
 #include "feedback/model_stream.h"
 #include "policies/model_file.h"
 #include "policies/ranker_registry.h"
@@ -23,6 +26,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -43,16 +47,6 @@ std::vector<std::string> split_names(const std::string& text) {
     names.push_back(first == std::string::npos ? std::string() : name.substr(first, last - first + 1));
   }
   return names;
-}
-
-// Without CurveZMQ keys anyone who can reach the socket could ask for
-// decisions and fill the log, so only loopback and local transports are served.
-bool is_local(const std::string& endpoint) {
-  for (const char* prefix : {"tcp://127.0.0.1:", "tcp://localhost:", "tcp://[::1]:", "ipc://",
-                             "inproc://"}) {
-    if (endpoint.rfind(prefix, 0) == 0) return true;
-  }
-  return false;
 }
 
 // A context of the server's dimensions with two candidates, to check before
@@ -82,6 +76,8 @@ int run_serve(const std::vector<std::string>& args) {
   DecisionServerOptions options;
   options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::string policy_name, model_path, ranker_name, context_features, action_features, models;
+  std::string curve_key, curve_authorized, collector_server_key, models_server_key;
+  bool insecure = false;
   std::vector<std::string> overrides;
   int user_dim = -1, action_dim = 0;
   long long seed = 0;
@@ -90,6 +86,10 @@ int run_serve(const std::vector<std::string>& args) {
       "log every decision through a collector\n\n"
       "usage: recloop serve (--policy NAME | --model FILE) (--user-dim U | --context-features LIST)\n"
       "                     [--action-dim A | --action-features LIST] [--collector ENDPOINT] [options]\n\n"
+      "CurveZMQ (keys from recloop keygen): --curve-key is this server's key pair, used\n"
+      "for the frontend (with --curve-authorized: the applications admitted) and as the\n"
+      "client key towards a collector (--collector-server-key) and a learner\n"
+      "(--models-server-key) that were started with keys.\n\n"
       "Request and reply formats: feedback/decision_server.h. Features are read by key in\n"
       "byte-wise order (--user-dim, --action-dim: the number of keys must match) or by the\n"
       "names listed (--context-features, --action-features: a missing name is 0).\n\n"
@@ -97,7 +97,7 @@ int run_serve(const std::vector<std::string>& args) {
   described.add_options()
       ("help,h", "print this help and exit")
       ("bind", po::value(&options.endpoint)->value_name("ENDPOINT")->default_value(options.endpoint),
-       "ROUTER endpoint applications connect to (loopback or ipc only: no keys)")
+       "ROUTER endpoint applications connect to (without keys: loopback or ipc only)")
       ("collector", po::value(&options.collector_endpoint)->value_name("ENDPOINT"),
        "collector that logs every decision (default: none, decisions are not logged)")
       ("policy", po::value(&policy_name)->value_name("NAME"), "policy to build (see recloop policies)")
@@ -122,9 +122,25 @@ int run_serve(const std::vector<std::string>& args) {
        "larger requests get an error reply")
       ("seed", po::value(&seed)->value_name("S")->default_value(0),
        "run seed of the decision draws (decision_seed(seed, event id))")
+      ("apprentice", po::bool_switch(&options.apprentice),
+       "apprentice mode: serve a request's baselineAction (logged as policy 'baseline' with "
+       "probability 1) and count how often the policy's own choice agrees")
       ("flush-timeout-ms",
        po::value(&options.flush_timeout_ms)->value_name("MS")->default_value(options.flush_timeout_ms),
-       "at exit, how long to wait for the collector's acks");
+       "at exit, how long to wait for the collector's acks")
+      ("curve-key", po::value(&curve_key)->value_name("FILE"),
+       "CurveZMQ: this server's key pair")
+      ("curve-authorized", po::value(&curve_authorized)->value_name("FILE"),
+       "CurveZMQ: public keys of the applications admitted, one per line")
+      ("collector-server-key", po::value(&collector_server_key)->value_name("FILE"),
+       "CurveZMQ: the collector's public key (its .pub file)")
+      ("models-server-key", po::value(&models_server_key)->value_name("FILE"),
+       "CurveZMQ: the learner's public key (its .pub file)")
+      ("insecure", po::bool_switch(&insecure),
+       "allow binding a non-loopback endpoint without CurveZMQ keys");
+  std::string metrics_endpoint, log_level = "info";
+  add_metrics_option(described, metrics_endpoint);
+  add_log_level_option(described, log_level);
   const po::positional_options_description no_positionals;  // so stray words are errors
   const auto command_line = parse_command_line(args, described, described, &no_positionals,
                                                " (see recloop serve --help)");
@@ -141,9 +157,24 @@ int run_serve(const std::vector<std::string>& args) {
   }
   if (options.max_request_bytes < 2) throw ConfigError("--max-request-bytes must be >= 2");
   if (options.flush_timeout_ms < 0) throw ConfigError("--flush-timeout-ms must be >= 0");
-  if (!is_local(options.endpoint)) {
-    throw ConfigError("--bind " + options.endpoint +
-                      ": without CurveZMQ keys the server binds loopback or ipc only");
+  // Without keys anyone who can reach the socket could ask for decisions and
+  // fill the log, so only loopback and local transports are served.
+  if (!curve_key.empty() && curve_authorized.empty() && collector_server_key.empty() &&
+      models_server_key.empty()) {
+    throw ConfigError("--curve-key needs --curve-authorized, --collector-server-key or "
+                      "--models-server-key");
+  }
+  options.curve = server_keys_from_flags(curve_authorized.empty() ? std::string() : curve_key,
+                                         curve_authorized, {{"--bind", options.endpoint}},
+                                         insecure);
+  if (!collector_server_key.empty()) {
+    options.collector_curve =
+        client_keys_from_flags(curve_key, collector_server_key, "--collector-server-key");
+  }
+  std::optional<ClientKeys> models_curve;
+  if (!models_server_key.empty()) {
+    if (models.empty()) throw ConfigError("--models-server-key needs --models ENDPOINT");
+    models_curve = client_keys_from_flags(curve_key, models_server_key, "--models-server-key");
   }
   if (context_features.empty() && user_dim < 0) {
     throw ConfigError("give --user-dim U or --context-features LIST");
@@ -197,16 +228,41 @@ int run_serve(const std::vector<std::string>& args) {
   const std::string policy_label = std::string(first.policy->name());
   const std::uint64_t version = first.version;
 
+  const Logger log = make_logger(log_level, "serve");
+  options.logger = log;
   install_stop_handlers();
   zmq::context_t zmq(1);
+  // Before the frontend binds: it decides which applications are admitted.
+  std::optional<CurveAuthenticator> authenticator;
+  if (options.curve) {
+    authenticator.emplace(zmq, options.curve->authorized, log);
+  }
+  // Declared before the server and the endpoint, so it outlives both.
+  MetricsRegistry metrics;
+  register_process_metrics(metrics, "serve");
   DecisionServer server(zmq, options, schema, std::move(first));
+  register_server_metrics(metrics, server);
+  const auto metrics_server = serve_metrics(metrics_endpoint, metrics, log);
+  log.info("started", {{"endpoint", server.endpoint()},
+                       {"policy", policy_label},
+                       {"model_version", std::to_string(version)},
+                       {"threads", std::to_string(options.threads)},
+                       {"collector", options.collector_endpoint.empty()
+                                         ? std::string("none")
+                                         : options.collector_endpoint}});
   std::fprintf(stderr,
-               "recloop serve: ROUTER bound to %s (no CurveZMQ keys: loopback or ipc only)\n"
+               "recloop serve: ROUTER bound to %s (%s)\n"
                "recloop serve: policy %s, model version %llu, %d context + %d action features, "
                "%d worker threads\n",
-               server.endpoint().c_str(), policy_label.c_str(),
+               server.endpoint().c_str(), curve_status(options.curve).c_str(), policy_label.c_str(),
                static_cast<unsigned long long>(version), schema.user_dim, schema.action_dim,
                options.threads);
+  if (options.apprentice) {
+    std::fprintf(stderr,
+                 "recloop serve: apprentice mode: requests with baselineAction are served the "
+                 "baseline (logged as '%s', probability 1); the others the policy's choice\n",
+                 std::string(kBaselinePolicy).c_str());
+  }
   if (options.collector_endpoint.empty()) {
     std::fprintf(stderr, "recloop serve: no --collector: decisions are not logged\n");
   } else {
@@ -222,7 +278,7 @@ int run_serve(const std::vector<std::string>& args) {
     std::fprintf(stderr, "recloop serve: taking model snapshots from %s\n", models.c_str());
     subscriber = std::thread([&] {
       try {
-        ModelSubscriber source(zmq, models);
+        ModelSubscriber source(zmq, models, models_curve);
         while (!stop_requested.load()) {
           auto next = source.receive(100);
           if (!next || next->version == server.snapshot()->version) continue;
@@ -250,9 +306,23 @@ int run_serve(const std::vector<std::string>& args) {
   }
   server.run(stop_requested);
   if (subscriber.joinable()) subscriber.join();
-  if (subscriber_failure) std::rethrow_exception(subscriber_failure);
+  if (subscriber_failure) {
+    try {
+      std::rethrow_exception(subscriber_failure);
+    } catch (const std::exception& e) {
+      log.error("model subscriber failed", {{"models", models}, {"error", e.what()}});
+      throw;
+    }
+  }
 
   const DecisionServerStats s = server.stats();
+  log.info("stopped", {{"requests", std::to_string(s.requests)},
+                       {"answered", std::to_string(s.answered)},
+                       {"rejected", std::to_string(s.rejected)},
+                       {"failed", std::to_string(s.failed)},
+                       {"explored", std::to_string(s.explored)},
+                       {"forwarded", std::to_string(s.forwarded)},
+                       {"unacknowledged", std::to_string(s.unacknowledged)}});
   std::printf(
       "recloop serve: stopped: requests=%llu answered=%llu rejected=%llu failed=%llu "
       "forwarded=%llu unacknowledged=%llu swaps=%llu refused_models=%llu\n",
@@ -261,6 +331,17 @@ int run_serve(const std::vector<std::string>& args) {
       static_cast<unsigned long long>(s.forwarded),
       static_cast<unsigned long long>(s.unacknowledged), static_cast<unsigned long long>(s.swaps),
       static_cast<unsigned long long>(refused_models));
+  if (options.apprentice) {
+    std::printf("recloop serve: apprentice: baseline served %llu times, policy agreed %llu times "
+                "(agreement rate %s)\n",
+                static_cast<unsigned long long>(s.apprentice_decisions),
+                static_cast<unsigned long long>(s.apprentice_agreements),
+                s.apprentice_decisions == 0
+                    ? "n/a"
+                    : std::to_string(static_cast<double>(s.apprentice_agreements) /
+                                     static_cast<double>(s.apprentice_decisions))
+                          .c_str());
+  }
   return 0;
 }
 

@@ -162,8 +162,9 @@ RankRequest parse_rank_request(std::string_view text, const FeatureSchema& schem
   json request = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded()) throw RequestError("request is not valid JSON");
   if (!request.is_object()) throw RequestError("request must be a JSON object");
-  static const std::set<std::string> kKnown{"eventId", "contextFeatures", "actions", "slots",
-                                            "baselineAction"};
+  static const std::set<std::string> kKnown{"eventId",   "contextFeatures", "actions",
+                                            "slots",     "baselineAction",  "sessionId",
+                                            "step",      "deferActivation", "skipLearning"};
   for (const auto& [key, value] : request.items()) {
     if (kKnown.count(key) == 0) throw RequestError("unknown field '" + clipped(key) + "'");
   }
@@ -232,6 +233,37 @@ RankRequest parse_rank_request(std::string_view text, const FeatureSchema& schem
     }
     parsed.baseline = *it;
   }
+  if (const auto it = request.find("sessionId"); it != request.end()) {
+    if (!it->is_string()) throw RequestError("sessionId must be a string, not " + clipped(it->dump()));
+    const auto& session = it->get_ref<const std::string&>();
+    if (session.empty() || session.size() > kMaxRequestEventIdBytes) {
+      throw RequestError("sessionId must have 1 .. " + std::to_string(kMaxRequestEventIdBytes) +
+                         " bytes, has " + std::to_string(session.size()));
+    }
+    if (std::any_of(session.begin(), session.end(), [](char c) {
+          const auto byte = static_cast<unsigned char>(c);
+          return byte < 0x20 || byte == 0x7F;
+        })) {
+      throw RequestError("sessionId holds a control character");
+    }
+    parsed.session = session;
+  }
+  if (const auto it = request.find("step"); it != request.end()) {
+    if (!it->is_number_unsigned() || it->get<std::uint64_t>() > 0xFFFFFFFFu) {
+      throw RequestError("step must be an integer in 0 .. 4294967295, not " + clipped(it->dump()));
+    }
+    if (parsed.session.empty()) throw RequestError("step is given without a sessionId");
+    parsed.step = static_cast<std::uint32_t>(it->get<std::uint64_t>());
+  }
+  for (const auto& [key, flag] : {std::pair{"deferActivation", &parsed.deferred},
+                                  std::pair{"skipLearning", &parsed.skip_learning}}) {
+    if (const auto it = request.find(key); it != request.end()) {
+      if (!it->is_boolean()) {
+        throw RequestError(std::string(key) + " must be true or false, not " + clipped(it->dump()));
+      }
+      *flag = it->get<bool>();
+    }
+  }
   return parsed;
 }
 
@@ -266,6 +298,7 @@ DecisionServer::DecisionServer(zmq::context_t& zmq, DecisionServerOptions option
   frontend_.set(zmq::sockopt::maxmsgsize,
                 std::max<std::int64_t>(kHardMessageLimit,
                                        static_cast<std::int64_t>(options_.max_request_bytes) + 4096));
+  if (options_.curve) apply_server_keys(zmq, frontend_, *options_.curve, "decision-server");
   try {
     frontend_.bind(options_.endpoint);
   } catch (const zmq::error_t& e) {
@@ -310,7 +343,25 @@ DecisionServerStats DecisionServer::stats() const {
   s.forwarded = forwarded_.load();
   s.unacknowledged = unacknowledged_.load();
   s.swaps = swaps_.load();
+  s.apprentice_decisions = apprentice_decisions_.load();
+  s.apprentice_agreements = apprentice_agreements_.load();
+  s.explored = explored_.load();
+  s.probability_sum = probability_sum_.load();
   return s;
+}
+
+void DecisionServer::note_rejection(std::string_view reason) {
+  if (!options_.logger.enabled(LogLevel::warn)) return;
+  const std::int64_t now = now_us();
+  std::int64_t last = last_rejection_log_us_.load(std::memory_order_relaxed);
+  if ((last != 0 && now - last < 1'000'000) ||
+      !last_rejection_log_us_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    unlogged_rejections_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const std::uint64_t unlogged = unlogged_rejections_.exchange(0, std::memory_order_relaxed);
+  options_.logger.warn("rejected request", {{"reason", std::string(reason)},
+                                            {"not_logged_since", std::to_string(unlogged)}});
 }
 
 EventId DecisionServer::next_event_id() {
@@ -334,6 +385,7 @@ std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDeci
     request = parse_rank_request(body, schema_);
   } catch (const RequestError& e) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
+    note_rejection(e.what());
     return error_reply(e.what());
   }
   // One look: the whole request decides with this snapshot, which `view`
@@ -341,17 +393,55 @@ std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDeci
   const PolicySnapshot* snapshot = &current(view);
   if (request.slots && !snapshot->ranker) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
+    note_rejection("slots without a ranker");
     return error_reply("slots: this server has no ranker (start it with --ranker)");
   }
   const EventId event_id = request.event_id ? *request.event_id : next_event_id();
   const std::int64_t timestamp = now_us();
   json reply;
+  // The chosen action (slot 0's for a ranking) and its pmf, for the exploration counters.
+  bool explored = false;
+  double logged_probability = 0.0;
+  auto note_choice = [&](const Decision& decision) {
+    if (decision.action < decision.pmf.size()) {
+      explored = decision.pmf[decision.action] <
+                 *std::max_element(decision.pmf.begin(), decision.pmf.end());
+    }
+    logged_probability = decision.probability;
+  };
+  // The request's session and flags go on every decision it logs.
+  auto mark = [&request](Decision& decision) {
+    decision.session = request.session;
+    decision.step = request.step;
+    decision.deferred = request.deferred;
+    decision.skip_learning = request.skip_learning;
+  };
+  bool apprenticed = false, agreed = false;
   try {
     reply["eventId"] = event_id;
     json ranking = json::array();
     if (!request.slots) {
       Decision decision = snapshot->policy->choose(request.context, event_id, options_.run_seed);
       decision.model_version = snapshot->version;
+      mark(decision);
+      if (options_.apprentice && request.baseline) {
+        // Apprentice mode (header): serve and log the baseline with its real
+        // probability under the deterministic rule that chose it, 1; the
+        // policy's own draw is only reported and counted.
+        const auto baseline = static_cast<ActionId>(
+            std::find(request.ids.begin(), request.ids.end(), *request.baseline) -
+            request.ids.begin());
+        apprenticed = true;
+        agreed = decision.action == baseline;
+        reply["apprentice"] = true;
+        reply["policyActionId"] = request.ids[decision.action];
+        decision.action = baseline;
+        decision.item = request.context.items[baseline];
+        decision.probability = 1.0;
+        decision.pmf.assign(request.ids.size(), 0.0);
+        decision.pmf[baseline] = 1.0;
+        decision.policy = kBaselinePolicy;
+      }
       std::vector<std::size_t> order(request.ids.size());
       std::iota(order.begin(), order.end(), std::size_t{0});
       const std::size_t chosen = decision.action;
@@ -365,6 +455,7 @@ std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDeci
       }
       reply["rewardActionId"] = request.ids[decision.action];
       reply["policy"] = decision.policy;
+      note_choice(decision);
       decisions.push_back({std::move(decision), std::move(request.context), {}, timestamp});
     } else {
       const Ranking drawn =
@@ -372,6 +463,8 @@ std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDeci
       for (std::size_t k = 0; k < drawn.actions.size(); ++k) {
         Decision decision = slot_decision(drawn, k);
         decision.model_version = snapshot->version;
+        mark(decision);
+        if (k == 0) note_choice(decision);
         ranking.push_back({{"id", request.ids[decision.action]},
                            {"probability", decision.probability},
                            {"conditional", decision.conditional},
@@ -393,6 +486,12 @@ std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDeci
     return error_reply(std::string("decision failed: ") + e.what());
   }
   answered_.fetch_add(1, std::memory_order_relaxed);
+  if (apprenticed) {
+    apprentice_decisions_.fetch_add(1, std::memory_order_relaxed);
+    if (agreed) apprentice_agreements_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (explored) explored_.fetch_add(1, std::memory_order_relaxed);
+  probability_sum_.fetch_add(logged_probability, std::memory_order_relaxed);
   return reply.dump();
 }
 
@@ -403,7 +502,8 @@ void DecisionServer::work(const std::atomic<bool>& stop) {
   std::unique_ptr<FeedbackClient> client;
   if (!options_.collector_endpoint.empty()) {
     client = std::make_unique<FeedbackClient>(
-        zmq_, options_.collector_endpoint, ClientOptions{.resend_timeout_ms = options_.resend_timeout_ms});
+        zmq_, options_.collector_endpoint,
+        ClientOptions{.resend_timeout_ms = options_.resend_timeout_ms, .curve = options_.collector_curve});
   }
   std::vector<LoggedDecision> decisions;
   std::vector<zmq::message_t> parts;
@@ -424,6 +524,7 @@ void DecisionServer::work(const std::atomic<bool>& stop) {
       if (parts.size() != 1) {
         requests_.fetch_add(1, std::memory_order_relaxed);
         rejected_.fetch_add(1, std::memory_order_relaxed);
+        note_rejection("request of " + std::to_string(parts.size()) + " message parts");
         reply = error_reply("a request is one message part holding JSON, not " +
                             std::to_string(parts.size()) + " parts");
       } else {

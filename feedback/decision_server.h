@@ -30,7 +30,16 @@
 //     "contextFeatures": [{"age": 0.3}, {"mobile": 1}]   or {"age": 0.3, "mobile": 1}
 //     "actions": [{"id": "item-17", "features": [{"price": 0.2}]}, ...],
 //     "slots": 3,                            optional: rank 3 of the candidates
-//     "baselineAction": "item-17"            optional: a candidate id, echoed back
+//     "baselineAction": "item-17",           optional: a candidate id, echoed back
+//                                            (served instead in apprentice mode)
+//     "sessionId": "s-9", "step": 3,         optional: the user session (1 .. 200 bytes, no
+//                                            control characters) and this request's index in
+//                                            it (0 .. 2^32-1; needs sessionId), logged with
+//                                            the decision (Decision::session, step)
+//     "deferActivation": true,               optional (false): logged now, joined only once
+//                                            the application activates the event id
+//     "skipLearning": true                   optional (false): logged and joined, never
+//                                            passed to a learner
 //   }
 // Reply: one part, a JSON object. Without "slots":
 //   {"eventId": "abc-1", "rewardActionId": "item-17", "policy": "lin_ucb",
@@ -48,6 +57,28 @@
 // An unusable request gets {"error": "..."} naming what was wrong, and is
 // counted in DecisionServerStats::rejected; it never stops the server.
 //
+// Apprentice mode (DecisionServerOptions::apprentice, after Azure
+// Personalizer's): a single-slot request with "baselineAction" is served the
+// baseline, the application's own deterministic choice, while the policy
+// still decides (same seed, same snapshot) so that the two can be compared:
+//   {"eventId": ..., "rewardActionId": <baseline>, "policy": "baseline",
+//    "apprentice": true, "policyActionId": <the policy's choice>,
+//    "ranking": [{"id": <baseline>, "probability": 1}, {"id": ..., "probability": 0}, ...]}
+// What is logged is what was served, with its real probability under what
+// chose it: the baseline candidate, probability 1, a one-hot pmf, under the
+// policy name kBaselinePolicy. Why that name and not "<policy>/apprentice":
+// the logged name must say what chose the action. Estimators and reports
+// group and filter logs by that name (bias report, --policy filters, DSJSON
+// export), so apprentice traffic forms its own deterministic logging policy
+// whose probability-1, one-hot records carry no exploration (every
+// off-policy weight is pi(baseline)/1, with no support elsewhere) and are
+// never pooled with the policy's own randomized decisions. The policy's choice
+// is not logged; DecisionServerStats counts how often it equals the baseline
+// (apprentice_decisions, apprentice_agreements). Requests without
+// "baselineAction" are served by the policy, and "slots" requests by the
+// ranker, as usual (a baseline then only echoed). Without apprentice mode
+// "baselineAction" is only echoed.
+//
 // Features (FeatureSchema): "contextFeatures" fills Context::user and each
 // action's "features" its column of Context::actions. Either is a JSON object
 // or an array of objects (merged; a key given twice is an error). Values are
@@ -64,6 +95,8 @@
 #pragma once
 
 #include "core/types.h"
+#include "feedback/curve.h"
+#include "feedback/logger.h"
 #include "policies/policy.h"
 #include "policies/ranker.h"
 
@@ -109,7 +142,14 @@ struct RankRequest {
   std::vector<nlohmann::json> ids;  // each candidate's "id" as given (string or integer)
   std::optional<std::size_t> slots;
   std::optional<nlohmann::json> baseline;  // the baseline candidate's id as given
+  std::string session;                     // "sessionId"; empty = none
+  std::uint32_t step = 0;                  // "step"
+  bool deferred = false;                   // "deferActivation"
+  bool skip_learning = false;              // "skipLearning"
 };
+
+// The policy name apprentice-mode decisions are logged under (see above).
+inline constexpr std::string_view kBaselinePolicy = "baseline";
 
 // Longest event id a request may carry: room is left for the "/<slot>" suffix.
 inline constexpr std::size_t kMaxRequestEventIdBytes = 200;
@@ -130,6 +170,15 @@ struct DecisionServerOptions {
   int poll_timeout_ms = 50;                       // how often idle loops check `stop`, >= 1
   int flush_timeout_ms = 5000;                    // bound on the final flush of each client
   int resend_timeout_ms = 1000;                   // FeedbackClient's resend timeout
+  bool apprentice = false;  // serve "baselineAction" when given (apprentice mode, see above)
+  // CurveZMQ on the frontend (curve.h; a CurveAuthenticator must run on the
+  // context): only listed applications get answers. Empty = plain TCP.
+  std::optional<ServerKeys> curve;
+  // Client keys of the workers' FeedbackClients, for a collector bound with keys.
+  std::optional<ClientKeys> collector_curve;
+  // Warn lines for rejected requests, at most one a second (with the number
+  // not logged since); the default logger writes nothing.
+  Logger logger;
 };
 
 struct DecisionServerStats {
@@ -140,6 +189,16 @@ struct DecisionServerStats {
   std::uint64_t forwarded = 0;       // logged decisions handed to a FeedbackClient (one per slot)
   std::uint64_t unacknowledged = 0;  // of those, not acknowledged when the workers stopped
   std::uint64_t swaps = 0;           // snapshots published after the first
+  // Apprentice mode: requests served their baseline, and of those, the ones
+  // where the policy's own draw was the baseline candidate too.
+  std::uint64_t apprentice_decisions = 0;
+  std::uint64_t apprentice_agreements = 0;
+  // Of the answered requests, those whose chosen action (slot 0's, for a
+  // ranking) is not an argmax of the pmf it was drawn from: explored / answered
+  // is the exploration rate.
+  std::uint64_t explored = 0;
+  // Sum over answered requests of the logged probability of that action.
+  double probability_sum = 0.0;
 };
 
 // What the workers decide with. Immutable once published.
@@ -189,6 +248,8 @@ class DecisionServer {
                      SnapshotView& view);
   void work(const std::atomic<bool>& stop);
   EventId next_event_id();
+  // Counts nothing; logs `reason` if no rejection was logged in the last second.
+  void note_rejection(std::string_view reason);
 
   zmq::context_t& zmq_;
   DecisionServerOptions options_;
@@ -200,9 +261,13 @@ class DecisionServer {
   mutable std::mutex publish_mutex_;                 // guards snapshot_
   std::shared_ptr<const PolicySnapshot> snapshot_;
   std::atomic<std::uint64_t> publications_{0};       // incremented after each swap
+  std::atomic<std::uint64_t> apprentice_decisions_{0}, apprentice_agreements_{0};
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<std::uint64_t> requests_{0}, answered_{0}, rejected_{0}, failed_{0}, forwarded_{0},
-      unacknowledged_{0}, swaps_{0};
+      unacknowledged_{0}, swaps_{0}, explored_{0};
+  std::atomic<double> probability_sum_{0.0};
+  std::atomic<std::int64_t> last_rejection_log_us_{0};
+  std::atomic<std::uint64_t> unlogged_rejections_{0};
 };
 
 }  // namespace recloop

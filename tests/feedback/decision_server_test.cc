@@ -4,6 +4,7 @@
 #include "core/config.h"
 #include "core/rng.h"
 #include "feedback/decision_server.h"
+#include "feedback/wire.h"
 #include "policies/ranker_registry.h"
 #include "policies/registry.h"
 
@@ -318,4 +319,167 @@ TEST_CASE("a slots request logs one decision per slot under <eventId>/<k>", "[fe
   logged.clear();
   CHECK_THAT(plain.answer(request.dump(), logged), Catch::Contains("no ranker"));
   CHECK(logged.empty());
+}
+
+namespace {
+
+// A server that is only asked through answer(), with apprentice mode on or off.
+DecisionServerOptions apprentice_options(bool apprentice) {
+  DecisionServerOptions options = RunningServer::options(1, 1u << 20);
+  options.apprentice = apprentice;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("a request's session, step and flags are carried onto the decision it logs",
+          "[feedback]") {
+  zmq::context_t zmq;
+  DecisionServer server(zmq, RunningServer::options(1, 1u << 20), schema_2_1(),
+                        {.policy = trained_policy(), .ranker = nullptr, .version = 0});
+  json request = request_for(0.4, "e1");
+  request["sessionId"] = "s-9";
+  request["step"] = 3;
+  request["deferActivation"] = true;
+  request["skipLearning"] = true;
+  std::vector<LoggedDecision> logged;
+  server.answer(request.dump(), logged);
+  REQUIRE(logged.size() == 1);
+  CHECK(logged[0].decision.session == "s-9");
+  CHECK(logged[0].decision.step == 3);
+  CHECK(logged[0].decision.deferred);
+  CHECK(logged[0].decision.skip_learning);
+
+  logged.clear();
+  server.answer(request_for(0.4, "e2").dump(), logged);
+  REQUIRE(logged.size() == 1);
+  CHECK(logged[0].decision.session.empty());
+  CHECK(logged[0].decision.step == 0);
+  CHECK_FALSE(logged[0].decision.deferred);
+  CHECK_FALSE(logged[0].decision.skip_learning);
+}
+
+TEST_CASE("a bad sessionId, step or flag is refused with a message naming the field",
+          "[feedback]") {
+  const auto refusal = [](const std::string& key, const json& value, bool with_session) {
+    json request = request_for(0.1, "e");
+    if (with_session) request["sessionId"] = "s";
+    request[key] = value;
+    try {
+      parse_rank_request(request.dump(), schema_2_1());
+    } catch (const RequestError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK_THAT(refusal("sessionId", 7, false), Catch::Contains("sessionId must be a string"));
+  CHECK_THAT(refusal("sessionId", "", false), Catch::Contains("sessionId must have 1 .."));
+  CHECK_THAT(refusal("sessionId", "a\nb", false), Catch::Contains("control character"));
+  CHECK_THAT(refusal("step", -1, true), Catch::Contains("step must be an integer"));
+  CHECK_THAT(refusal("step", 1.5, true), Catch::Contains("step must be an integer"));
+  CHECK_THAT(refusal("step", 4294967296ULL, true), Catch::Contains("step must be an integer"));
+  CHECK_THAT(refusal("step", 2, false), Catch::Contains("without a sessionId"));
+  CHECK_THAT(refusal("deferActivation", 1, false), Catch::Contains("deferActivation must be true"));
+  CHECK_THAT(refusal("skipLearning", "yes", false), Catch::Contains("skipLearning must be true"));
+  CHECK(refusal("step", 4294967295ULL, true).empty());
+}
+
+TEST_CASE("in apprentice mode the baseline is served and logged with probability one as the "
+          "baseline policy's",
+          "[feedback]") {
+  const auto policy = trained_policy();
+  zmq::context_t zmq;
+  DecisionServer server(zmq, apprentice_options(true), schema_2_1(),
+                        {.policy = policy, .ranker = nullptr, .version = 5});
+  json request = request_for(0.9, "a1");
+  request["baselineAction"] = 2;
+  std::vector<LoggedDecision> logged;
+  const json reply = json::parse(server.answer(request.dump(), logged));
+  const Decision own = policy->choose(context_for(0.9), "a1", 7);  // the server's run seed
+  CHECK(reply.at("rewardActionId") == 2);
+  CHECK(reply.at("apprentice") == true);
+  CHECK(reply.at("policy") == std::string(kBaselinePolicy));
+  CHECK(reply.at("policyActionId") == own.action);  // candidate ids are 0..3
+  CHECK(reply.at("ranking")[0].at("id") == 2);
+  CHECK(reply.at("ranking")[0].at("probability") == 1.0);
+  CHECK(reply.at("ranking")[1].at("probability") == 0.0);
+  REQUIRE(logged.size() == 1);
+  const Decision& decision = logged[0].decision;
+  CHECK(decision.action == 2);
+  CHECK(decision.item == 2);
+  CHECK(decision.probability == 1.0);
+  CHECK(decision.pmf == std::vector<double>{0.0, 0.0, 1.0, 0.0});
+  CHECK(decision.policy == std::string(kBaselinePolicy));
+  CHECK(decision.model_version == 5);
+  // The record satisfies the probability contract the collector checks.
+  const Frames frames = encode_decision(logged[0]);
+  const std::vector<std::string_view> parts(frames.begin(), frames.end());
+  const auto received = decode_decision(parts);
+  REQUIRE(received);
+  CHECK(received->decision.probability == 1.0);
+  CHECK(received->decision.policy == std::string(kBaselinePolicy));
+}
+
+TEST_CASE("apprentice agreements count the requests whose policy draw was the baseline",
+          "[feedback]") {
+  const auto policy = trained_policy();
+  zmq::context_t zmq;
+  DecisionServer server(zmq, apprentice_options(true), schema_2_1(),
+                        {.policy = policy, .ranker = nullptr, .version = 0});
+  std::uint64_t expected = 0;
+  constexpr int kRequests = 200;
+  for (int i = 0; i < kRequests; ++i) {
+    const double x = (i % 10) / 10.0;
+    std::string id = "g";  // not "g" + to_string(i): GCC 12 warns falsely (-Wrestrict)
+    id += std::to_string(i);
+    json request = request_for(x, id);
+    request["baselineAction"] = 0;
+    std::vector<LoggedDecision> logged;
+    server.answer(request.dump(), logged);
+    if (policy->choose(context_for(x), id, 7).action == 0) ++expected;
+  }
+  // A request without a baseline is the policy's and is not counted.
+  std::vector<LoggedDecision> logged;
+  server.answer(request_for(0.5, "plain").dump(), logged);
+  const DecisionServerStats stats = server.stats();
+  CHECK(stats.apprentice_decisions == kRequests);
+  CHECK(stats.apprentice_agreements == expected);
+  CHECK(expected > 0);
+  CHECK(expected < kRequests);
+}
+
+TEST_CASE("in apprentice mode a request without a baseline is served by the policy",
+          "[feedback]") {
+  const auto policy = trained_policy();
+  zmq::context_t zmq;
+  DecisionServer server(zmq, apprentice_options(true), schema_2_1(),
+                        {.policy = policy, .ranker = nullptr, .version = 0});
+  std::vector<LoggedDecision> logged;
+  const json reply = json::parse(server.answer(request_for(0.3, "p1").dump(), logged));
+  const Decision own = policy->choose(context_for(0.3), "p1", 7);
+  REQUIRE(logged.size() == 1);
+  CHECK(logged[0].decision.action == own.action);
+  CHECK(logged[0].decision.probability == own.probability);
+  CHECK(logged[0].decision.policy == own.policy);
+  CHECK_FALSE(reply.contains("apprentice"));
+  CHECK(server.stats().apprentice_decisions == 0);
+}
+
+TEST_CASE("without apprentice mode a baseline is only echoed", "[feedback]") {
+  const auto policy = trained_policy();
+  zmq::context_t zmq;
+  DecisionServer server(zmq, apprentice_options(false), schema_2_1(),
+                        {.policy = policy, .ranker = nullptr, .version = 0});
+  json request = request_for(0.9, "b1");
+  request["baselineAction"] = 3;
+  std::vector<LoggedDecision> logged;
+  const json reply = json::parse(server.answer(request.dump(), logged));
+  const Decision own = policy->choose(context_for(0.9), "b1", 7);
+  REQUIRE(logged.size() == 1);
+  CHECK(logged[0].decision.action == own.action);
+  CHECK(logged[0].decision.probability == own.probability);
+  CHECK(reply.at("baselineAction") == 3);
+  CHECK(reply.at("rewardActionId") == own.action);
+  CHECK_FALSE(reply.contains("apprentice"));
+  CHECK(server.stats().apprentice_decisions == 0);
 }
