@@ -141,6 +141,12 @@ void register_server_metrics(MetricsRegistry& registry, const DecisionServer& se
       {"recloop_explored_total",
        "Answered requests whose chosen action is not an argmax of its pmf.",
        &DecisionServerStats::explored},
+      {"recloop_apprentice_decisions_total",
+       "Requests served with their baseline item in apprentice mode.",
+       &DecisionServerStats::apprentice_decisions},
+      {"recloop_apprentice_agreements_total",
+       "Apprentice requests where the policy's own choice was the baseline.",
+       &DecisionServerStats::apprentice_agreements},
   };
   for (const auto& c : counters) {
     registry.counter_function(c.name, c.help, {},
