@@ -2,8 +2,16 @@ set(feedback_tests
   feedback/closed_loop_test.cc
   feedback/collector_process_test.cc
   feedback/collector_test.cc
+  feedback/curve_test.cc
+  feedback/decision_server_metrics_test.cc
   feedback/decision_server_test.cc
   feedback/logger_test.cc
+  feedback/metrics_http_test.cc
+  feedback/metrics_test.cc
   feedback/model_stream_test.cc
+  feedback/overload_test.cc
+  feedback/rank_client_test.cc
+  feedback/reliability_test.cc
+  feedback/server_failover_test.cc
   feedback/wire_test.cc
 )
