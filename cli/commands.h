@@ -25,6 +25,10 @@ int run_table(const std::vector<std::string>& args);
 int run_policies(const std::vector<std::string>& args);
 int run_train(const std::vector<std::string>& args);
 int run_sessions(const std::vector<std::string>& args);
+// True when the first positional argument names a scenario file whose
+// [simulator] world is a session world; `recloop simulate` hands those to
+// run_sessions (cli/sessions_command.cc).
+bool names_session_scenario(const std::vector<std::string>& args);
 int run_keygen(const std::vector<std::string>& args);
 int run_status(const std::vector<std::string>& args);
 

@@ -15,6 +15,7 @@
 #include "cli/json_writer.h"
 #include "cli/offline_evaluation.h"
 #include "cli/scenario_config.h"
+#include "cli/sequential_evaluation.h"
 #include "cli/slate_evaluation.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -70,6 +71,10 @@ void write_weights(JsonWriter& out, const WeightReport& w) {
 }  // namespace
 
 int run_evaluate(const std::vector<std::string>& args) {
+  // --sequential estimates session values from the log's sessions (cli/sequential_evaluation.h).
+  for (const auto& a : args) {
+    if (a == "--sequential") return run_sequential_evaluate(args);
+  }
   // Logs of rankings: `--slots L` hands over to cli/slate_evaluation.h.
   for (const auto& arg : args) {
     if (arg == "--slots" || arg.starts_with("--slots=")) return run_slate_evaluate(args);
@@ -86,7 +91,9 @@ int run_evaluate(const std::vector<std::string>& args) {
       "               (see `recloop table`), scored on the whole log\n"
       "When the log was written by the simulator, the exact value is shown beside the\n"
       "estimates. Decisions whose reward has not arrived are not scored; their\n"
-      "count is printed (json: unrewarded_decisions).\n\n"
+      "count is printed (json: unrewarded_decisions).\n"
+      "With --sequential, estimates whole-session values from the log's sessions\n"
+      "instead (recloop evaluate --sequential --help).\n\n"
       "Beside each estimate's normal 95% interval, for naive, ips, snips, dm, dr and\n"
       "dr_cross_fit (\"-\" for the others):\n"
       "  bootstrap    the 95% percentile interval of a Poisson bootstrap with\n"

@@ -32,9 +32,19 @@
 // value against the best myopic policy, the one with the highest first-step
 // expected reward. Then, for each frozen copy, the learning policy minus its
 // frozen copy. --json adds every ordered pair.
+//
+// --model FILE (repeatable) adds a model file's policy (e.g. one trained
+// offline by `recloop train --algo`), frozen, and prints each one's paired
+// difference against the best policy learning online. --log FILE --behaviour
+// NAME compares nothing: it runs the sessions under the registry policy NAME
+// (learning online) and writes them to an event log as logged sessions (pmf,
+// session, step, truth) for `recloop train --algo` and `recloop evaluate
+// --sequential`. `recloop simulate` hands session scenarios to this verb
+// (names_session_scenario, cli/commands.h).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -48,8 +58,11 @@
 #include "cli/json_writer.h"
 #include "cli/scenario_config.h"
 #include "core/error.h"
+#include "logging/event_log.h"
+#include "policies/model_file.h"
 #include "policies/registry.h"
 #include "simulator/registry.h"
+#include "simulator/session_logging.h"
 #include "simulator/session_value.h"
 #include "simulator/session_world.h"
 
@@ -98,6 +111,7 @@ struct Contender {
   std::unique_ptr<Policy> policy;    // null: an oracle
   std::int64_t learn_sessions = -1;  // sessions it learns from; -1 = all
   Eigen::Index clean_row = -1;       // oracle: >= 0 restricts it to rows with score 0
+  bool trained = false;              // a model file (--model): never updated
 };
 
 // The candidate with the highest exact expected reward (the first on ties),
@@ -129,7 +143,8 @@ SessionRecord run_one(SessionSimulator& world, std::uint64_t session, std::int64
   Rng unused(0);  // the session's randomness comes from its own streams (session_simulator.h)
   SessionRecord record;
   record.session = session;
-  const bool learns = c.policy && (c.learn_sessions < 0 || k < c.learn_sessions);
+  const bool learns =
+      c.policy && !c.trained && (c.learn_sessions < 0 || k < c.learn_sessions);
   Context context = world.begin(session);
   for (std::uint64_t t = 0;; ++t) {
     EventId event_id = std::to_string(session) + ":" + std::to_string(t);
@@ -191,7 +206,87 @@ void write_summary(JsonWriter& out, const ValueSummary& s) {
       .key("lower").value(s.lower).key("upper").value(s.upper).end_object();
 }
 
+// --log FILE --behaviour NAME: sessions first .. first + n - 1 decided by the
+// registry policy NAME (learning online from every step, in session order),
+// written to the event log with the behaviour's whole pmf, session and step,
+// and the exact expected reward of every candidate (truth), ready for
+// `recloop train --algo` and `recloop evaluate --sequential`.
+int log_behaviour_sessions(SessionSimulator& world, Scenario& scenario, const std::string& name,
+                           const std::string& path, std::uint64_t first, std::size_t n,
+                           std::uint64_t seed, bool quiet) {
+  const auto registry = policy_names();
+  if (std::find(registry.begin(), registry.end(), name) == registry.end()) {
+    throw ConfigError("--behaviour: unknown policy '" + name + "' (see recloop policies)");
+  }
+  auto behaviour = make_policy(name, scenario.section(name), world.feature_dim());
+  std::vector<std::vector<double>> truths;
+  const auto pmf = [&](const Context& context) {
+    std::vector<double> truth(context.size());
+    for (ActionId a = 0; a < context.size(); ++a) truth[a] = world.expected_reward(context, a);
+    truths.push_back(std::move(truth));
+    return behaviour->probabilities(context);
+  };
+  std::uint64_t steps = 0;
+  const auto learn = [&](const TrajectoryStep& step) {
+    Interaction i;
+    i.event_id = step.event_id.empty() ? std::to_string(steps) : step.event_id;
+    i.context = step.context;
+    i.action = step.action;
+    i.probability = step.probability;
+    i.reward = step.reward;
+    i.policy = name;
+    behaviour->update(i);
+    ++steps;
+  };
+  const auto trajectories =
+      log_sessions(world, pmf, {.first_session = first, .sessions = n, .decision_seed = seed}, learn);
+  std::vector<LoggedDecision> decisions;
+  std::vector<Reward> rewards;
+  to_logged(trajectories, name, decisions, rewards);
+  if (truths.size() != decisions.size()) {
+    throw Error("recloop sessions --log: " + std::to_string(truths.size()) + " pmfs for " +
+                std::to_string(decisions.size()) + " decisions");
+  }
+  for (std::size_t k = 0; k < decisions.size(); ++k) decisions[k].truth = std::move(truths[k]);
+  EventLog log(path);
+  const auto written = log.write(decisions, rewards);
+  std::size_t added = 0;
+  for (const bool is_new : written.decision_is_new) added += is_new;
+  if (!quiet) {
+    std::fprintf(stderr, "sessions: logged under %s\n", name.c_str());
+  }
+  std::printf("logged %zu sessions (%llu..%llu), %zu steps (%zu new) under %s into %s\n",
+              trajectories.size(), static_cast<unsigned long long>(first),
+              static_cast<unsigned long long>(first + n - 1), decisions.size(), added, name.c_str(),
+              path.c_str());
+  return 0;
+}
+
 }  // namespace
+
+bool names_session_scenario(const std::vector<std::string>& args) {
+  const std::vector<std::string> with_value{"--set", "--log", "--model", "--sessions", "--behaviour"};
+  for (std::size_t k = 0; k < args.size(); ++k) {
+    if (std::find(with_value.begin(), with_value.end(), args[k]) != with_value.end()) {
+      ++k;
+      continue;
+    }
+    if (args[k].empty() || args[k].front() == '-') continue;
+    if (!std::filesystem::is_regular_file(args[k])) return false;
+    try {
+      Scenario scenario = load_scenario(args[k]);
+      if (!scenario.has_section("simulator")) return false;
+      const auto& values = scenario.section("simulator").values();
+      const auto world = values.find("world");
+      const auto names = session_world_names();
+      return world != values.end() &&
+             std::find(names.begin(), names.end(), world->second) != names.end();
+    } catch (const std::exception&) {
+      return false;  // simulate reports what is wrong with the file
+    }
+  }
+  return false;
+}
 
 int run_sessions(const std::vector<std::string>& args) {
   po::options_description options(
@@ -206,14 +301,24 @@ int run_sessions(const std::vector<std::string>& args) {
       "mean exact expected return, length, days to return and first-step\n"
       "expected reward, then paired differences against the best myopic policy.\n"
       "[sessions] keys: sessions, policies, frozen, freeze_after,\n"
-      "seed, first_session.\n\n"
+      "seed, first_session.\n"
+      "--model FILE adds a trained policy (recloop train --algo), frozen; --log FILE\n"
+      "--behaviour NAME instead writes the sessions, decided by NAME, to an event log\n"
+      "for recloop train --algo and recloop evaluate --sequential.\n\n"
       "options");
-  std::vector<std::string> overrides;
+  std::vector<std::string> overrides, model_paths;
+  std::string log_path, behaviour_name;
   long long sessions_option = 0;
   options.add_options()
       ("help,h", "show this help")
       ("set", po::value(&overrides)->composing(), "override a scenario value: section.key=value (repeatable)")
       ("sessions", po::value(&sessions_option), "sessions per policy (overrides [sessions] sessions)")
+      ("model", po::value(&model_paths)->composing(),
+       "add a trained policy from a model file (recloop train), frozen (repeatable)")
+      ("log", po::value(&log_path),
+       "instead of comparing: log the sessions under --behaviour into this event log")
+      ("behaviour", po::value(&behaviour_name),
+       "with --log: the registry policy that decides (its [NAME] section), learning online")
       ("json", "print one JSON object instead of tables")
       ("quiet,q", "no progress on stderr");
   po::options_description hidden;
@@ -236,6 +341,12 @@ int run_sessions(const std::vector<std::string>& args) {
   Scenario scenario = load_scenario(scenario_path);
   for (const auto& assignment : overrides) scenario.apply_override(assignment);
   if (vm.count("sessions")) scenario.section("sessions").set("sessions", std::to_string(sessions_option), "--sessions");
+  if (!log_path.empty() && behaviour_name.empty()) {
+    throw ConfigError("--log FILE needs --behaviour NAME (the registry policy that logs)");
+  }
+  if (log_path.empty() && !behaviour_name.empty()) {
+    throw ConfigError("--behaviour " + behaviour_name + " needs --log FILE");
+  }
   std::vector<std::string> known_sections{"sessions", "simulator"};
   for (const auto& name : policy_names()) known_sections.push_back(name);
   scenario.reject_unknown_sections(known_sections);
@@ -280,6 +391,10 @@ int run_sessions(const std::vector<std::string>& args) {
 
   // Build every policy once before running, so a bad value fails before any work.
   const int dim = world->feature_dim();
+  if (!log_path.empty()) {
+    return log_behaviour_sessions(*world, scenario, behaviour_name, log_path, config.first_session,
+                                  static_cast<std::size_t>(config.sessions), config.seed, quiet);
+  }
   for (const auto& name : config.policies) make_policy(name, scenario.section(name), dim);
   for (const auto& name : policy_names()) {
     if (scenario.has_section(name)) make_policy(name, scenario.section(name), dim);
@@ -298,6 +413,13 @@ int run_sessions(const std::vector<std::string>& args) {
   }
   for (const auto& name : config.frozen) {
     contenders.push_back({name + "/frozen", fresh_policy(name), config.freeze_after});
+  }
+  for (const auto& path : model_paths) {
+    if (!std::filesystem::is_regular_file(path)) throw ConfigError("--model " + path + ": file not found");
+    auto model = load_model(path);
+    const std::string label =
+        std::string(model->name()) + ":" + std::filesystem::path(path).filename().string();
+    contenders.push_back({label, std::move(model), 0, -1, true});
   }
   contenders.push_back({kMyopicOracle, nullptr, -1});
   const auto* session_world = dynamic_cast<const SessionWorld*>(world.get());
@@ -427,9 +549,33 @@ int run_sessions(const std::vector<std::string>& args) {
     std::snprintf(ci, sizeof(ci), "[%.3f, %.3f]", d.lower, d.upper);
     std::printf("%-22s %+9.3f %7.3f %21s\n", contenders[p].name.c_str(), d.mean, d.std_error, ci);
   }
+  if (!model_paths.empty()) {
+    // The best policy learning online (highest mean session value), against which
+    // the trained policies are compared.
+    std::size_t bandit = contenders.size();
+    for (std::size_t p = 0; p < contenders.size(); ++p) {
+      if (!contenders[p].policy || contenders[p].trained || contenders[p].learn_sessions >= 0 ||
+          contenders[p].name == kRandom) {
+        continue;
+      }
+      if (bandit == contenders.size() || value_summary[p].mean > value_summary[bandit].mean) bandit = p;
+    }
+    if (bandit < contenders.size()) {
+      std::printf("\ntrained policies against the best policy learning online, %s\n"
+                  "(paired, 95%% CI; value, then E[value]):\n\n",
+                  contenders[bandit].name.c_str());
+      for (std::size_t p = 0; p < contenders.size(); ++p) {
+        if (!contenders[p].trained) continue;
+        const auto d = paired_difference(values[p], values[bandit]);
+        const auto e = paired_difference(expected[p], expected[bandit]);
+        std::printf("%-32s %+9.3f [%.3f, %.3f]  %+9.3f [%.3f, %.3f]\n", contenders[p].name.c_str(),
+                    d.mean, d.lower, d.upper, e.mean, e.lower, e.upper);
+      }
+    }
+  }
   bool frozen_header = false;
   for (std::size_t q = 0; q < contenders.size(); ++q) {
-    if (contenders[q].learn_sessions < 0) continue;
+    if (contenders[q].learn_sessions < 0 || contenders[q].trained) continue;
     // The learning policy of the same registry name listed first.
     std::size_t p = 0;
     while (p < contenders.size() && (contenders[p].learn_sessions >= 0 || !contenders[p].policy ||

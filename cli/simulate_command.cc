@@ -166,6 +166,8 @@ void print_rankings(const Scenario& scenario, const Simulator& world, const RunC
 
 int run_simulate(const std::vector<std::string>& args) {
   if (wants_live_simulation(args)) return run_simulate_live(args);
+  // A session world (world = session) is compared by the sessions verb.
+  if (names_session_scenario(args)) return run_sessions(args);
   po::options_description options(
       "recloop simulate [SCENARIO] [options]\n\n"
       "Runs the closed loop on a simulated world: each policy in [run] policies serves\n"

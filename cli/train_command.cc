@@ -11,6 +11,7 @@
 
 #include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/rl_train.h"
 #include "cli/scenario_config.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -24,6 +25,10 @@ namespace po = boost::program_options;
 namespace recloop {
 
 int run_train(const std::vector<std::string>& args) {
+  // --algo trains a reinforcement-learning policy from the log's sessions (cli/rl_train.h).
+  for (const auto& a : args) {
+    if (a == "--algo" || a.rfind("--algo=", 0) == 0) return run_rl_train(args);
+  }
   po::options_description options(
       "recloop train --log FILE --policy NAME --out MODEL [options]\n\n"
       "Trains a policy from a decision log written by another (logging) policy and\n"
@@ -34,7 +39,9 @@ int run_train(const std::vector<std::string>& args) {
       "  ips     inverse-propensity reward targets for every candidate\n"
       "  replay  rejection sampling towards the policy's own choices (any policy)\n"
       "  direct  the logged rewards as they are, no correction\n"
-      "dr and ips need a policy built on a reward regression (see recloop policies).\n\n"
+      "dr and ips need a policy built on a reward regression (see recloop policies).\n"
+      "With --algo lspi|bcq|reinforce|slateq, trains a reinforcement-learning policy\n"
+      "from the log's sessions instead (recloop train --algo lspi --help).\n\n"
       "options");
   std::string log_path, policy_name, out_path, logging_policy, scenario_path;
   std::string targets = "dr", max_weight;

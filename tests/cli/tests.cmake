@@ -18,5 +18,7 @@ set(cli_tests
   cli/offline_evaluation_test.cc
   cli/order_independence_test.cc
   cli/train_command_test.cc
+  cli/rl_acceptance_test.cc
+  cli/rl_commands_test.cc
   cli/dsjson_command_test.cc
 )
