@@ -101,7 +101,7 @@ TEST_CASE("BCQ on a log that covers every action recovers the optimal Q like LSP
   for (int i = 0; i < 6; ++i) CHECK(q[i] == Approx(truth[i]).margin(1e-6));
 }
 
-TEST_CASE("BCQ refuses a threshold outside (0, 1]") {
+TEST_CASE("BCQ refuses a threshold that is not a probability above zero") {
   BcqOptions options;
   options.threshold = 0.0;
   CHECK_THROWS_AS(train_bcq(narrow_log(), options), std::invalid_argument);
