@@ -135,6 +135,454 @@ std::string error_reply(const std::string& message) {
   return json{{"error", message}}.dump();
 }
 
+// Thrown by FastRankParser at anything outside the usual form of a request;
+// parse_rank_request then hands the text to the tree parser, which decides.
+struct Unusual {};
+
+// One pass over a request in the usual form (RFC 8259 grammar; strings plain
+// ASCII without escapes; no key twice), straight into a RankRequest. Numbers
+// become the doubles nlohmann::json would make of them: an integer token is
+// converted from its integer value (so "-0" is +0.0), any other token rounded
+// correctly (std::from_chars, as strtod).
+class FastRankParser {
+ public:
+  FastRankParser(std::string_view text, const FeatureSchema& schema, RankParseBuffers& buffers)
+      : p_(text.data()), end_(text.data() + text.size()), schema_(schema), buffers_(buffers) {}
+
+  RankRequest parse() {
+    RankRequest parsed;
+    buffers_.columns.clear();
+    buffers_.items.clear();
+    expect('{');
+    unsigned seen = 0;
+    std::uint64_t slots = 0, step = 0;
+    if (!eat('}')) {
+      do {
+        const std::string_view key = string();
+        expect(':');
+        const unsigned bit = 1u << field_index(key);
+        if (seen & bit) throw Unusual{};
+        seen |= bit;
+        switch (bit) {
+          case kEventId: {
+            const std::string_view id = string();
+            if (id.empty() || id.size() > kMaxRequestEventIdBytes) throw Unusual{};
+            parsed.event_id = EventId(id);
+            break;
+          }
+          case kContextFeatures:
+            parsed.context.user.resize(schema_.user_dim);
+            collect_features();
+            fill(schema_.context_names, schema_.user_dim, parsed.context.user.data());
+            break;
+          case kActions: actions(parsed); break;
+          case kSlots: slots = unsigned_integer(); break;
+          case kBaselineAction: parsed.baseline = id_value(); break;
+          case kSessionId: {
+            const std::string_view session = string();
+            if (session.empty() || session.size() > kMaxRequestEventIdBytes ||
+                session.find('\x7F') != std::string_view::npos) {
+              throw Unusual{};
+            }
+            parsed.session = std::string(session);
+            break;
+          }
+          case kStep: step = unsigned_integer(); break;
+          case kDeferActivation: parsed.deferred = boolean(); break;
+          case kSkipLearning: parsed.skip_learning = boolean(); break;
+        }
+      } while (eat(','));
+      expect('}');
+    }
+    skip_space();
+    if (p_ != end_ || !(seen & kActions)) throw Unusual{};
+
+    const std::size_t k = parsed.ids.size();
+    if (!(seen & kContextFeatures)) {
+      parsed.context.user.resize(schema_.user_dim);
+      buffers_.features.clear();
+      fill(schema_.context_names, schema_.user_dim, parsed.context.user.data());
+    }
+    parsed.context.actions.resize(schema_.action_dim, static_cast<Eigen::Index>(k));
+    std::copy(buffers_.columns.begin(), buffers_.columns.end(), parsed.context.actions.data());
+    buffers_.items = parsed.context.items;
+    std::sort(buffers_.items.begin(), buffers_.items.end());
+    if (std::adjacent_find(buffers_.items.begin(), buffers_.items.end()) != buffers_.items.end()) {
+      throw Unusual{};
+    }
+    if (seen & kSlots) {
+      if (slots < 1 || slots > k) throw Unusual{};
+      parsed.slots = static_cast<std::size_t>(slots);
+    }
+    if (parsed.baseline &&
+        std::find(parsed.ids.begin(), parsed.ids.end(), *parsed.baseline) == parsed.ids.end()) {
+      throw Unusual{};
+    }
+    if (seen & kStep) {
+      if (step > 0xFFFFFFFFu || parsed.session.empty()) throw Unusual{};
+      parsed.step = static_cast<std::uint32_t>(step);
+    }
+    return parsed;
+  }
+
+ private:
+  // Top-level fields, one bit each.
+  enum : unsigned {
+    kEventId = 1u << 0, kContextFeatures = 1u << 1, kActions = 1u << 2, kSlots = 1u << 3,
+    kBaselineAction = 1u << 4, kSessionId = 1u << 5, kStep = 1u << 6,
+    kDeferActivation = 1u << 7, kSkipLearning = 1u << 8,
+  };
+  static unsigned field_index(std::string_view key) {
+    static constexpr std::array<std::string_view, 9> kFields{
+        "eventId", "contextFeatures", "actions", "slots",       "baselineAction",
+        "sessionId", "step",          "deferActivation",        "skipLearning"};
+    for (unsigned i = 0; i < kFields.size(); ++i) {
+      if (kFields[i] == key) return i;
+    }
+    throw Unusual{};
+  }
+
+  void skip_space() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+  bool eat(char c) {
+    skip_space();
+    if (p_ != end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+  void expect(char c) {
+    if (!eat(c)) throw Unusual{};
+  }
+  char peek() {
+    skip_space();
+    if (p_ == end_) throw Unusual{};
+    return *p_;
+  }
+  bool literal(std::string_view word) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+        std::string_view(p_, word.size()) != word) {
+      return false;
+    }
+    p_ += word.size();
+    return true;
+  }
+
+  // A string of printable ASCII without escapes, as it stands in the text.
+  std::string_view string() {
+    expect('"');
+    const char* start = p_;
+    while (p_ != end_) {
+      const auto byte = static_cast<unsigned char>(*p_);
+      if (byte == '"') return std::string_view(start, static_cast<std::size_t>(p_++ - start));
+      if (byte == '\\' || byte < 0x20 || byte >= 0x80) break;
+      ++p_;
+    }
+    throw Unusual{};
+  }
+
+  // A number token: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+  struct Token {
+    std::string_view text;
+    bool integer = true;  // no fraction or exponent
+  };
+  Token number() {
+    skip_space();
+    const char* start = p_;
+    auto digit = [this] { return p_ != end_ && *p_ >= '0' && *p_ <= '9'; };
+    auto digits = [&] {
+      if (!digit()) throw Unusual{};
+      while (digit()) ++p_;
+    };
+    Token token;
+    if (p_ != end_ && *p_ == '-') ++p_;
+    if (p_ != end_ && *p_ == '0') {
+      ++p_;
+    } else {
+      digits();
+    }
+    if (p_ != end_ && *p_ == '.') {
+      ++p_;
+      digits();
+      token.integer = false;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      digits();
+      token.integer = false;
+    }
+    token.text = std::string_view(start, static_cast<std::size_t>(p_ - start));
+    return token;
+  }
+
+  std::uint64_t unsigned_integer() {
+    if (peek() == '-') throw Unusual{};
+    const Token token = number();
+    std::uint64_t value = 0;
+    const auto [end, ec] =
+        std::from_chars(token.text.data(), token.text.data() + token.text.size(), value);
+    if (!token.integer || ec != std::errc() || end != token.text.data() + token.text.size()) {
+      throw Unusual{};
+    }
+    return value;
+  }
+
+  bool boolean() {
+    skip_space();
+    if (literal("true")) return true;
+    if (literal("false")) return false;
+    throw Unusual{};
+  }
+
+  // A feature value: a finite number, or a boolean (true = 1).
+  double value() {
+    const char c = peek();
+    if (c == 't' || c == 'f') return boolean() ? 1.0 : 0.0;
+    const Token token = number();
+    const char* first = token.text.data();
+    const char* last = first + token.text.size();
+    if (token.integer) {
+      // nlohmann::json keeps an integer token that fits as an integer.
+      const bool negative = *first == '-';
+      std::uint64_t magnitude = 0;
+      const auto [end, ec] = std::from_chars(first + (negative ? 1 : 0), last, magnitude);
+      if (ec == std::errc() && end == last &&
+          (!negative || magnitude <= (std::uint64_t{1} << 63))) {
+        if (!negative || magnitude == 0) return static_cast<double>(magnitude);
+        return -static_cast<double>(magnitude);
+      }
+    }
+    double number = 0.0;
+    const auto [end, ec] = std::from_chars(first, last, number);
+    if (ec != std::errc() || end != last || !std::isfinite(number)) throw Unusual{};
+    return number;
+  }
+
+  // A candidate id as nlohmann::json: a string or a non-negative integer.
+  json id_value() {
+    if (peek() == '"') return json(std::string(string()));
+    return json(unsigned_integer());
+  }
+
+  // Reads an object or an array of objects of features into buffers_.features.
+  void collect_features() {
+    buffers_.features.clear();
+    if (peek() == '[') {
+      ++p_;
+      if (eat(']')) return;
+      do {
+        feature_object();
+      } while (eat(','));
+      expect(']');
+    } else {
+      feature_object();
+    }
+  }
+  void feature_object() {
+    expect('{');
+    if (eat('}')) return;
+    do {
+      const std::string_view key = string();
+      expect(':');
+      buffers_.features.emplace_back(key, value());
+    } while (eat(','));
+    expect('}');
+  }
+
+  // buffers_.features into out[0 .. dim): see FeatureSchema.
+  void fill(const std::vector<std::string>& names, int dim, double* out) {
+    auto& features = buffers_.features;
+    std::sort(features.begin(), features.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (std::adjacent_find(features.begin(), features.end(), [](const auto& a, const auto& b) {
+          return a.first == b.first;
+        }) != features.end()) {
+      throw Unusual{};
+    }
+    if (names.empty()) {
+      if (features.size() != static_cast<std::size_t>(dim)) throw Unusual{};
+      for (std::size_t i = 0; i < features.size(); ++i) out[i] = features[i].second;
+      return;
+    }
+    std::size_t found = 0;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const std::string_view name = names[i];
+      const auto it = std::lower_bound(features.begin(), features.end(), name,
+                                       [](const auto& a, std::string_view b) { return a.first < b; });
+      if (it != features.end() && it->first == name) {
+        out[i] = it->second;
+        ++found;
+      } else {
+        out[i] = 0.0;
+      }
+    }
+    if (found != features.size()) throw Unusual{};
+  }
+
+  void actions(RankRequest& parsed) {
+    expect('[');
+    if (eat(']')) throw Unusual{};
+    const auto dim = static_cast<std::size_t>(schema_.action_dim);
+    do {
+      expect('{');
+      bool has_id = false, has_features = false;
+      if (!eat('}')) {
+        do {
+          const std::string_view key = string();
+          expect(':');
+          if (key == "id" && !has_id) {
+            has_id = true;
+            parsed.ids.push_back(id_value());
+          } else if (key == "features" && !has_features) {
+            has_features = true;
+            collect_features();
+            buffers_.columns.resize(buffers_.columns.size() + dim);
+            fill(schema_.action_names, schema_.action_dim, buffers_.columns.data() + buffers_.columns.size() - dim);
+          } else {
+            throw Unusual{};
+          }
+        } while (eat(','));
+        expect('}');
+      }
+      if (!has_id) throw Unusual{};
+      if (!has_features) {
+        buffers_.features.clear();
+        buffers_.columns.resize(buffers_.columns.size() + dim);
+        fill(schema_.action_names, schema_.action_dim, buffers_.columns.data() + buffers_.columns.size() - dim);
+      }
+      const json& id = parsed.ids.back();
+      if (id.is_string()) {
+        const auto& text = id.get_ref<const std::string&>();
+        if (text.empty()) throw Unusual{};
+        ItemId number = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+        const bool digits =
+            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        parsed.context.items.push_back(digits && ec == std::errc() && end == text.data() + text.size()
+                                           ? number
+                                           : fnv1a64(text));
+      } else {
+        parsed.context.items.push_back(id.get<std::uint64_t>());
+      }
+    } while (eat(','));
+    expect(']');
+  }
+
+  const char* p_;
+  const char* end_;
+  const FeatureSchema& schema_;
+  RankParseBuffers& buffers_;
+};
+
+// JSON text written as nlohmann::json::dump() writes it (ensure_ascii off).
+void append_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          std::array<char, 7> escaped{};
+          std::snprintf(escaped.data(), escaped.size(), "\\u%04x", static_cast<unsigned>(c));
+          out.append(escaped.data(), 6);
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_unsigned(std::string& out, std::uint64_t value) {
+  std::array<char, 24> digits{};
+  const auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), value);
+  out.append(digits.data(), end);
+}
+
+// Layout after nlohmann's dtoa_impl::format_buffer (see append_json_double).
+void append_double_impl(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  if (value == 0.0) {
+    out += std::signbit(value) ? "-0.0" : "0.0";
+    return;
+  }
+  std::array<char, 40> buffer{};
+  const auto [end, ec] =
+      std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::scientific);
+  const char* p = buffer.data();
+  if (*p == '-') {
+    out += '-';
+    ++p;
+  }
+  std::array<char, 20> digits{};
+  int k = 0;
+  for (; p != end && *p != 'e'; ++p) {
+    if (*p != '.') digits[static_cast<std::size_t>(k++)] = *p;
+  }
+  int exponent = 0;
+  std::from_chars(p + 1 + (p[1] == '+' ? 1 : 0), end, exponent);
+  const int n = exponent + 1;  // position of the decimal point after the first digit
+  const char* d = digits.data();
+  constexpr int kMaxExp = 15, kMinExp = -4;
+  if (k <= n && n <= kMaxExp) {
+    out.append(d, static_cast<std::size_t>(k));
+    out.append(static_cast<std::size_t>(n - k), '0');
+    out += ".0";
+  } else if (0 < n && n <= kMaxExp) {
+    out.append(d, static_cast<std::size_t>(n));
+    out += '.';
+    out.append(d + n, static_cast<std::size_t>(k - n));
+  } else if (kMinExp < n && n <= 0) {
+    out += "0.";
+    out.append(static_cast<std::size_t>(-n), '0');
+    out.append(d, static_cast<std::size_t>(k));
+  } else {
+    out += d[0];
+    if (k > 1) {
+      out += '.';
+      out.append(d + 1, static_cast<std::size_t>(k - 1));
+    }
+    const int e = n - 1;
+    out += e < 0 ? "e-" : "e+";
+    const int magnitude = e < 0 ? -e : e;
+    if (magnitude < 10) out += '0';
+    append_unsigned(out, static_cast<std::uint64_t>(magnitude));
+  }
+}
+
+// A candidate id as given: a string or an unsigned integer from either parser;
+// anything else (a baseline 17.0 equal to id 17) as nlohmann writes it.
+void append_id(std::string& out, const json& id) {
+  if (id.is_string()) {
+    append_string(out, id.get_ref<const std::string&>());
+  } else if (id.is_number_unsigned()) {
+    append_unsigned(out, id.get<std::uint64_t>());
+  } else {
+    out += id.dump();
+  }
+}
+
+// `"key":` with the comma before it unless it is the object's first.
+void append_key(std::string& out, std::string_view key) {
+  const char last = out.back();
+  if (last != '{' && last != '[') out += ',';
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
 }  // namespace
 
 FeatureSchema FeatureSchema::from_names(std::vector<std::string> context_names,
@@ -158,7 +606,7 @@ FeatureSchema FeatureSchema::from_names(std::vector<std::string> context_names,
   return schema;
 }
 
-RankRequest parse_rank_request(std::string_view text, const FeatureSchema& schema) {
+RankRequest parse_rank_request_tree(std::string_view text, const FeatureSchema& schema) {
   json request = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded()) throw RequestError("request is not valid JSON");
   if (!request.is_object()) throw RequestError("request must be a JSON object");
@@ -267,6 +715,22 @@ RankRequest parse_rank_request(std::string_view text, const FeatureSchema& schem
   return parsed;
 }
 
+void append_json_double(std::string& out, double value) { append_double_impl(out, value); }
+
+RankRequest parse_rank_request(std::string_view text, const FeatureSchema& schema,
+                               RankParseBuffers& buffers) {
+  try {
+    return FastRankParser(text, schema, buffers).parse();
+  } catch (const Unusual&) {
+    return parse_rank_request_tree(text, schema);
+  }
+}
+
+RankRequest parse_rank_request(std::string_view text, const FeatureSchema& schema) {
+  RankParseBuffers buffers;
+  return parse_rank_request(text, schema, buffers);
+}
+
 DecisionServer::DecisionServer(zmq::context_t& zmq, DecisionServerOptions options,
                                FeatureSchema schema, PolicySnapshot first)
     : zmq_(zmq),
@@ -370,23 +834,28 @@ EventId DecisionServer::next_event_id() {
 
 std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDecision>& decisions) {
   SnapshotView view;
-  return answer(body, decisions, view);
+  RankParseBuffers buffers;
+  std::string reply;
+  answer(body, decisions, view, buffers, reply);
+  return reply;
 }
 
-std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDecision>& decisions,
-                                   SnapshotView& view) {
+void DecisionServer::answer(std::string_view body, std::vector<LoggedDecision>& decisions,
+                            SnapshotView& view, RankParseBuffers& buffers, std::string& reply) {
   requests_.fetch_add(1, std::memory_order_relaxed);
+  reply.clear();
   RankRequest request;
   try {
     if (body.size() > options_.max_request_bytes) {
       throw RequestError("request has " + std::to_string(body.size()) + " bytes, more than the " +
                          std::to_string(options_.max_request_bytes) + " allowed");
     }
-    request = parse_rank_request(body, schema_);
+    request = parse_rank_request(body, schema_, buffers);
   } catch (const RequestError& e) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
     note_rejection(e.what());
-    return error_reply(e.what());
+    reply = error_reply(e.what());
+    return;
   }
   // One look: the whole request decides with this snapshot, which `view`
   // keeps alive until this worker sees the next publication.
@@ -394,11 +863,11 @@ std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDeci
   if (request.slots && !snapshot->ranker) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
     note_rejection("slots without a ranker");
-    return error_reply("slots: this server has no ranker (start it with --ranker)");
+    reply = error_reply("slots: this server has no ranker (start it with --ranker)");
+    return;
   }
   const EventId event_id = request.event_id ? *request.event_id : next_event_id();
   const std::int64_t timestamp = now_us();
-  json reply;
   // The chosen action (slot 0's for a ranking) and its pmf, for the exploration counters.
   bool explored = false;
   double logged_probability = 0.0;
@@ -416,14 +885,30 @@ std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDeci
     decision.deferred = request.deferred;
     decision.skip_learning = request.skip_learning;
   };
+  // The reply's fields in byte-wise key order, as nlohmann::json wrote them
+  // (its objects are std::maps), so that replies stay byte-for-byte the same.
+  auto head = [&](bool apprentice) {
+    reply += '{';
+    if (apprentice) {
+      append_key(reply, "apprentice");
+      reply += "true";
+    }
+    if (request.baseline) {
+      append_key(reply, "baselineAction");
+      append_id(reply, *request.baseline);
+    }
+    append_key(reply, "eventId");
+    append_string(reply, event_id);
+    append_key(reply, "modelVersion");
+    append_unsigned(reply, snapshot->version);
+  };
   bool apprenticed = false, agreed = false;
   try {
-    reply["eventId"] = event_id;
-    json ranking = json::array();
     if (!request.slots) {
       Decision decision = snapshot->policy->choose(request.context, event_id, options_.run_seed);
       decision.model_version = snapshot->version;
       mark(decision);
+      const ActionId policy_action = decision.action;
       if (options_.apprentice && request.baseline) {
         // Apprentice mode (header): serve and log the baseline with its real
         // probability under the deterministic rule that chose it, 1; the
@@ -433,8 +918,6 @@ std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDeci
             request.ids.begin());
         apprenticed = true;
         agreed = decision.action == baseline;
-        reply["apprentice"] = true;
-        reply["policyActionId"] = request.ids[decision.action];
         decision.action = baseline;
         decision.item = request.context.items[baseline];
         decision.probability = 1.0;
@@ -442,7 +925,8 @@ std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDeci
         decision.pmf[baseline] = 1.0;
         decision.policy = kBaselinePolicy;
       }
-      std::vector<std::size_t> order(request.ids.size());
+      std::vector<std::size_t>& order = buffers.order;
+      order.resize(request.ids.size());
       std::iota(order.begin(), order.end(), std::size_t{0});
       const std::size_t chosen = decision.action;
       std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -450,40 +934,70 @@ std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDeci
         if (b == chosen) return false;
         return decision.pmf[a] > decision.pmf[b];
       });
-      for (const std::size_t a : order) {
-        ranking.push_back({{"id", request.ids[a]}, {"probability", decision.pmf[a]}});
+      head(apprenticed);
+      append_key(reply, "policy");
+      append_string(reply, decision.policy);
+      if (apprenticed) {
+        append_key(reply, "policyActionId");
+        append_id(reply, request.ids[policy_action]);
       }
-      reply["rewardActionId"] = request.ids[decision.action];
-      reply["policy"] = decision.policy;
+      append_key(reply, "ranking");
+      reply += '[';
+      for (const std::size_t a : order) {
+        if (reply.back() != '[') reply += ',';
+        reply += '{';
+        append_key(reply, "id");
+        append_id(reply, request.ids[a]);
+        append_key(reply, "probability");
+        append_json_double(reply, decision.pmf[a]);
+        reply += '}';
+      }
+      reply += ']';
+      append_key(reply, "rewardActionId");
+      append_id(reply, request.ids[decision.action]);
+      reply += '}';
       note_choice(decision);
       decisions.push_back({std::move(decision), std::move(request.context), {}, timestamp});
     } else {
       const Ranking drawn =
           snapshot->ranker->rank(request.context, *request.slots, event_id, options_.run_seed);
+      head(false);
+      append_key(reply, "policy");
+      append_string(reply, drawn.policy);
+      append_key(reply, "ranking");
+      reply += '[';
       for (std::size_t k = 0; k < drawn.actions.size(); ++k) {
         Decision decision = slot_decision(drawn, k);
         decision.model_version = snapshot->version;
         mark(decision);
         if (k == 0) note_choice(decision);
-        ranking.push_back({{"id", request.ids[decision.action]},
-                           {"probability", decision.probability},
-                           {"conditional", decision.conditional},
-                           {"eventId", decision.event_id}});
+        if (k > 0) reply += ',';
+        reply += '{';
+        append_key(reply, "conditional");
+        append_json_double(reply, decision.conditional);
+        append_key(reply, "eventId");
+        append_string(reply, decision.event_id);
+        append_key(reply, "id");
+        append_id(reply, request.ids[decision.action]);
+        append_key(reply, "probability");
+        append_json_double(reply, decision.probability);
+        reply += '}';
         decisions.push_back({std::move(decision), request.context, {}, timestamp});
       }
-      reply["rewardActionId"] = request.ids[drawn.actions.front()];
-      reply["policy"] = drawn.policy;
-      reply["slots"] = drawn.actions.size();
+      reply += ']';
+      append_key(reply, "rewardActionId");
+      append_id(reply, request.ids[drawn.actions.front()]);
+      append_key(reply, "slots");
+      append_unsigned(reply, drawn.actions.size());
+      reply += '}';
     }
-    reply["ranking"] = std::move(ranking);
-    reply["modelVersion"] = snapshot->version;
-    if (request.baseline) reply["baselineAction"] = *request.baseline;
   } catch (const std::exception& e) {
     // A policy refusing the context (e.g. a model of another dimension) or a
     // contract check failing: the request cannot be answered, the server goes on.
     decisions.clear();
     failed_.fetch_add(1, std::memory_order_relaxed);
-    return error_reply(std::string("decision failed: ") + e.what());
+    reply = error_reply(std::string("decision failed: ") + e.what());
+    return;
   }
   answered_.fetch_add(1, std::memory_order_relaxed);
   if (apprenticed) {
@@ -492,7 +1006,6 @@ std::string DecisionServer::answer(std::string_view body, std::vector<LoggedDeci
   }
   if (explored) explored_.fetch_add(1, std::memory_order_relaxed);
   probability_sum_.fetch_add(logged_probability, std::memory_order_relaxed);
-  return reply.dump();
 }
 
 void DecisionServer::work(const std::atomic<bool>& stop) {
@@ -508,6 +1021,8 @@ void DecisionServer::work(const std::atomic<bool>& stop) {
   std::vector<LoggedDecision> decisions;
   std::vector<zmq::message_t> parts;
   SnapshotView view;
+  RankParseBuffers buffers;  // reused by every request of this worker
+  std::string reply;
   while (!stop.load()) {
     zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
     int ready = 0;
@@ -520,7 +1035,6 @@ void DecisionServer::work(const std::atomic<bool>& stop) {
       parts.clear();
       if (!zmq::recv_multipart(socket, std::back_inserter(parts))) continue;
       decisions.clear();
-      std::string reply;
       if (parts.size() != 1) {
         requests_.fetch_add(1, std::memory_order_relaxed);
         rejected_.fetch_add(1, std::memory_order_relaxed);
@@ -528,7 +1042,7 @@ void DecisionServer::work(const std::atomic<bool>& stop) {
         reply = error_reply("a request is one message part holding JSON, not " +
                             std::to_string(parts.size()) + " parts");
       } else {
-        reply = answer(parts.front().to_string_view(), decisions, view);
+        answer(parts.front().to_string_view(), decisions, view, buffers, reply);
       }
       socket.send(zmq::buffer(reply), zmq::send_flags::none);
       if (client) {

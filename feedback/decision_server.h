@@ -113,6 +113,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace recloop {
@@ -159,7 +160,32 @@ inline constexpr std::size_t kMaxRequestEventIdBytes = 200;
 // number of features, no candidates, repeated candidate ids, slots outside
 // 1 .. candidates, a baseline that is not a candidate, or an event id that is
 // empty or longer than kMaxRequestEventIdBytes. Size limits are the caller's.
+// A request in the usual form (plain ASCII strings without escapes, no key
+// given twice, valid values) is read in one pass straight into the
+// RankRequest, without a JSON tree; any other text, valid or not, goes to
+// parse_rank_request_tree, so results and error messages are that parser's.
 RankRequest parse_rank_request(std::string_view json, const FeatureSchema& schema);
+
+// Buffers parse_rank_request reuses from one call to the next; one per thread.
+struct RankParseBuffers {
+  // One feature set's key -> value; the keys point into the request text.
+  std::vector<std::pair<std::string_view, double>> features;
+  std::vector<double> columns;  // action features, column after column
+  std::vector<ItemId> items;    // sorted copy of the candidates' items, to find repeats
+  std::vector<std::size_t> order;  // the reply's ranking order (DecisionServer)
+};
+RankRequest parse_rank_request(std::string_view json, const FeatureSchema& schema,
+                               RankParseBuffers& buffers);
+
+// The reference parser: builds the nlohmann::json tree, then checks it.
+RankRequest parse_rank_request_tree(std::string_view json, const FeatureSchema& schema);
+
+// Appends `value` as nlohmann::json::dump() writes a double: the shortest
+// digits that read back as it (std::to_chars) in nlohmann's layout ("1.0",
+// "0.25", "0.0001", "1e-05", "1.5e+16"); "null" when not finite. nlohmann's
+// Grisu2 digits are not always the shortest: for about 1 value in 1000 the two
+// texts differ in the last digits, and read back to the same double.
+void append_json_double(std::string& out, double value);
 
 struct DecisionServerOptions {
   std::string endpoint = "tcp://127.0.0.1:5570";  // ROUTER bind; no keys, so loopback by default
@@ -244,8 +270,9 @@ class DecisionServer {
   };
   // The current snapshot, refreshing `view` if a publish() happened since.
   const PolicySnapshot& current(SnapshotView& view) const;
-  std::string answer(std::string_view body, std::vector<LoggedDecision>& decisions,
-                     SnapshotView& view);
+  // Writes the reply into `reply` (cleared first), reusing its capacity.
+  void answer(std::string_view body, std::vector<LoggedDecision>& decisions, SnapshotView& view,
+              RankParseBuffers& buffers, std::string& reply);
   void work(const std::atomic<bool>& stop);
   EventId next_event_id();
   // Counts nothing; logs `reason` if no rejection was logged in the last second.

@@ -3,6 +3,7 @@
 // policy's decisions, refusal of bad requests, and snapshot swaps.
 #include "core/config.h"
 #include "core/rng.h"
+#include "core/sampling.h"
 #include "feedback/decision_server.h"
 #include "feedback/wire.h"
 #include "policies/ranker_registry.h"
@@ -13,7 +14,12 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <limits>
 #include <memory>
 #include <set>
 #include <string>
@@ -482,4 +488,219 @@ TEST_CASE("without apprentice mode a baseline is only echoed", "[feedback]") {
   CHECK(reply.at("rewardActionId") == own.action);
   CHECK_FALSE(reply.contains("apprentice"));
   CHECK(server.stats().apprentice_decisions == 0);
+}
+
+namespace {
+
+// Everything a parse gives, exactly (doubles in hex, so -0.0 differs from
+// 0.0), or "error: <message>".
+std::string outcome(std::string_view body, const FeatureSchema& schema, bool tree) {
+  RankRequest r;
+  try {
+    r = tree ? parse_rank_request_tree(body, schema) : parse_rank_request(body, schema);
+  } catch (const RequestError& e) {
+    return std::string("error: ") + e.what();
+  }
+  std::string out = "event=" + (r.event_id ? "'" + *r.event_id + "'" : std::string("-"));
+  char number[64];
+  auto add_double = [&](double v) {
+    std::snprintf(number, sizeof number, " %a", v);
+    out += number;
+  };
+  out += " user:";
+  for (Eigen::Index i = 0; i < r.context.user.size(); ++i) add_double(r.context.user[i]);
+  out += " actions " + std::to_string(r.context.actions.rows()) + "x" +
+         std::to_string(r.context.actions.cols()) + ":";
+  for (Eigen::Index i = 0; i < r.context.actions.size(); ++i) add_double(r.context.actions.data()[i]);
+  out += " items:";
+  for (const ItemId item : r.context.items) {
+    out += ' ';
+    out += std::to_string(item);
+  }
+  out += " ids:";
+  for (const json& id : r.ids) {
+    out += ' ';
+    out += id.dump();
+    out += '/';
+    out += id.type_name();
+  }
+  out += " slots=" + (r.slots ? std::to_string(*r.slots) : std::string("-"));
+  out += " baseline=" + (r.baseline ? r.baseline->dump() + "/" + r.baseline->type_name() : "-");
+  out += " session='" + r.session + "' step=" + std::to_string(r.step);
+  out += r.deferred ? " deferred" : "";
+  out += r.skip_learning ? " skip" : "";
+  return out;
+}
+
+std::vector<FeatureSchema> agreement_schemas() {
+  return {schema_2_1(), FeatureSchema::from_names({"b", "a", "c"}, {"w", "v"}, 0, 0),
+          FeatureSchema::from_names({}, {}, 0, 0)};
+}
+
+}  // namespace
+
+TEST_CASE("the one-pass request parser agrees with the tree parser on valid and invalid requests",
+          "[feedback]") {
+  const std::string base =
+      R"({"eventId": "e-1", "contextFeatures": [{"a": 0.25}, {"b": true}],
+          "actions": [{"id": "x", "features": {"w": 1}}, {"id": 9, "features": [{"w": -2.5e-3}]},
+                      {"features": {"w": 0}, "id": "00017"}],
+          "slots": 2, "baselineAction": 9, "sessionId": "s-1", "step": 4,
+          "deferActivation": true, "skipLearning": false})";
+  const std::string plain = R"({"actions":[{"id":1,"features":{"w":1}}],"contextFeatures":{"a":1,"b":2}})";
+  auto with_context = [](const std::string& features) {
+    return R"({"contextFeatures": )" + features + R"(, "actions": [{"id": 1, "features": {"w": 1}}]})";
+  };
+  auto with_id = [](const std::string& id) {
+    return R"({"contextFeatures": {"a": 1, "b": 2}, "actions": [{"id": )" + id +
+           R"(, "features": {"w": 1}}, {"id": "y", "features": {"w": 2}}]})";
+  };
+  auto with_field = [](const std::string& field) {
+    return R"({"contextFeatures": {"a": 1, "b": 2}, "actions": [{"id": 1, "features": {"w": 1}}, )"
+           R"({"id": 2, "features": {"w": 2}}], )" + field + "}";
+  };
+  std::vector<std::string> corpus{base, plain, "", " ", "{}", "[]", "null", "{\"actions\": {}}",
+                                  "{\"actions\": [1]}", "{\"actions\": [{}]}", plain + " ",
+                                  plain + " x", plain + "{}", "\xEF\xBB\xBF" + plain, " \t\r\n" + plain,
+                                  "\f" + plain};
+  for (const char* number :
+       {"-0", "-0.0", "0", "1E5", "1e+2", "1e-400", "1e400", "12345678901234567890123",
+        "18446744073709551615", "18446744073709551616", "-9223372036854775808",
+        "-9223372036854775809", "0.1", "1.7976931348623157e308", "2.2250738585072014e-308",
+        "4.9e-324", "01", "1.", ".5", "+1", "-", "1e", "0x10", "true", "false", "null", "\"1\"",
+        "[1]", "{}", "NaN", "Infinity", "1.0000000000000000000000000001"}) {
+    corpus.push_back(with_context(std::string(R"({"a": )") + number + R"(, "b": 2})"));
+  }
+  for (const char* features :
+       {R"([])", R"({})", R"([{}])", R"([1])", R"("x")", R"(null)", R"({"a": 1, "a": 2, "b": 3})",
+        R"([{"a": 1}, {"a": 2, "b": 3}])", R"({"\u0061": 1, "b": 2})", R"({"a": 1, "b": 2, "c": 3})",
+        R"([{"b": 1}, {"a": 2}])", R"({"c": 5})", R"({"é": 1, "b": 2})", R"({"a":1,"b":2,})",
+        R"({"a" 1, "b": 2})", R"({"a": 1 "b": 2})"}) {
+    corpus.push_back(with_context(features));
+  }
+  for (const char* id :
+       {R"("00123")", R"("18446744073709551616")", "18446744073709551615", "18446744073709551616",
+        "1.0", "-0", "-3", R"("")", R"("a\"b")", R"("\u00e9")", "\"\xC3\xA9\"", "\"\xC3\"",
+        R"("x\u0000")", "\"x\x01\"", "true", "null", "[1]", R"("y")", R"("\/")"}) {
+    corpus.push_back(with_id(id));
+  }
+  for (const std::string& field : std::vector<std::string>{
+           R"("baselineAction": 2)", R"("baselineAction": 2.0)", R"("baselineAction": "2")",
+        R"("baselineAction": 3)", R"("slots": 0)", R"("slots": 1)", R"("slots": 2)", R"("slots": 3)",
+        R"("slots": 1.0)", R"("slots": -1)", R"("slots": true)", R"("sessionId": "a\u007fb")",
+        "\"sessionId\": \"a\x7F" "b\"", R"("sessionId": "a\nb")", R"("sessionId": "s", "step": 0)",
+        R"("sessionId": "s", "step": 4294967295)", R"("sessionId": "s", "step": 4294967296)",
+        R"("step": 1, "sessionId": "s")", R"("step": 1)", R"("eventId": "e\"1")",
+        "\"eventId\": \"" + std::string(200, 'e') + "\"", "\"eventId\": \"" + std::string(201, 'e') + "\"",
+        R"("eventId": "")", R"("eventId": 5)", R"("deferActivation": false)",
+        R"("skipLearning": true)", R"("skipLearning": 1)", R"("actions": [])", R"("other": 1)",
+        R"("slots": 1, "slots": 2)", R"("baselineAction": 1, "slots": 2, "eventId": "z")"}) {
+    corpus.push_back(with_field(field));
+  }
+  corpus.push_back(R"({"contextFeatures": {"a": 1, "b": 2}, "actions": [{"id": 1, "id": 2, "features": {"w": 1}}]})");
+  corpus.push_back(R"({"contextFeatures": {"a": 1, "b": 2}, "actions": [{"id": 1, "features": {"w": 1}, "x": 0}]})");
+  corpus.push_back(R"({"contextFeatures": {"a": 1, "b": 2}, "actions": [{"id": 1}]})");
+  corpus.push_back(R"({"actions": [{"id": 1, "features": {"w": 1}}]})");
+  // Every truncation of the valid requests, and every byte of them replaced by
+  // (or with) a character that matters to the grammar, or deleted.
+  for (const std::string& valid : {base, plain}) {
+    for (std::size_t n = 0; n < valid.size(); ++n) {
+      corpus.push_back(valid.substr(0, n));
+      std::string deleted = valid;
+      deleted.erase(n, 1);
+      corpus.push_back(deleted);
+      for (const char c : std::string("\"{}[],:0-.e\\ xt\x7F")) {
+        std::string changed = valid;
+        changed[n] = c;
+        corpus.push_back(changed);
+        std::string inserted = valid;
+        inserted.insert(n, 1, c);
+        corpus.push_back(inserted);
+      }
+    }
+  }
+  std::size_t accepted = 0;
+  for (const FeatureSchema& schema : agreement_schemas()) {
+    for (const std::string& body : corpus) {
+      INFO(body);
+      const std::string expected = outcome(body, schema, /*tree=*/true);
+      REQUIRE(outcome(body, schema, /*tree=*/false) == expected);
+      accepted += expected.rfind("error: ", 0) != 0;
+    }
+  }
+  // The corpus exercises both outcomes, not only refusals.
+  CHECK(accepted > 100);
+}
+
+TEST_CASE("doubles in replies are laid out as nlohmann::json lays them out", "[feedback]") {
+  std::vector<double> values{0.0,    -0.0,   1.0,     -1.0,    0.5,    0.1,   1.0 / 3.0, 2.0 / 3.0,
+                             100.0,  1e15,   1e16,    1.5e16,  123456789012345.6,     1e-4,
+                             1.5e-4, 1e-5,   1.25e-5, 1e-100,  1e300,  -2.5e-7, 5e-324,
+                             2.2250738585072014e-308, 1.7976931348623157e308, 0.775, 0.075};
+  // These are written digit for digit as nlohmann::json writes them.
+  for (const double value : values) {
+    std::string written;
+    append_json_double(written, value);
+    CHECK(written == json(value).dump());
+  }
+  Rng rng(20261204);
+  for (int i = 0; i < 2000; ++i) {
+    // Random bit patterns cover every exponent; probabilities cover [0, 1].
+    const double u = uniform01(rng);
+    values.push_back(u);
+    values.push_back(std::ldexp(u, static_cast<int>(uniform_index(rng, 2000)) - 1000));
+  }
+  for (const double value : values) {
+    std::string written;
+    append_json_double(written, value);
+    INFO(value << " written as " << written);
+    const json read = json::parse(written);
+    REQUIRE(read.is_number_float());
+    CHECK(std::bit_cast<std::uint64_t>(read.get<double>()) == std::bit_cast<std::uint64_t>(value));
+    // nlohmann's Grisu2 digits are not always the shortest (about 1 in 1000
+    // here differs in its last digits); the layout is always the same, and
+    // ours is never longer.
+    const std::string theirs = json(value).dump();
+    CHECK((written.find('e') == std::string::npos) == (theirs.find('e') == std::string::npos));
+    CHECK(written.find('.') == theirs.find('.'));
+    CHECK(written.size() <= theirs.size());
+  }
+  std::string written;
+  append_json_double(written, std::numeric_limits<double>::infinity());
+  CHECK(written == "null");
+}
+
+TEST_CASE("replies are the JSON text nlohmann::json would write for them, escapes included",
+          "[feedback]") {
+  const auto policy = trained_policy();
+  ConfigSection section("plackett_luce");
+  std::shared_ptr<const Ranker> ranker = make_ranker("plackett_luce", section, policy);
+  zmq::context_t zmq;
+  DecisionServer server(zmq, apprentice_options(true), schema_2_1(),
+                        {.policy = policy, .ranker = ranker, .version = 12});
+  std::vector<json> requests;
+  for (int i = 0; i < 20; ++i) {
+    json request = request_for(i / 20.0, "r\"\\\n\x01 é-" + std::to_string(i));
+    request["actions"][1]["id"] = "quote\" back\\ tab\t ctl\x1f é";
+    if (i % 4 == 1) request["slots"] = 1 + i % 4;
+    if (i % 4 == 2) request["baselineAction"] = 3;
+    if (i % 4 == 3) {
+      request["baselineAction"] = "quote\" back\\ tab\t ctl\x1f é";
+      request["slots"] = 2;
+    }
+    if (i % 5 == 0) request.erase("eventId");
+    requests.push_back(request);
+  }
+  for (const json& request : requests) {
+    std::vector<LoggedDecision> logged;
+    const std::string reply = server.answer(request.dump(), logged);
+    INFO(request.dump() << " -> " << reply);
+    const json parsed = json::parse(reply);
+    REQUIRE_FALSE(parsed.contains("error"));
+    CHECK(parsed.dump() == reply);  // same keys, order, escapes and number layout
+    if (request.contains("eventId")) CHECK(parsed.at("eventId") == request["eventId"]);
+    const bool ids_seen = std::any_of(parsed["ranking"].begin(), parsed["ranking"].end(),
+                                      [&](const json& e) { return e["id"] == request["actions"][1]["id"]; });
+    if (!request.contains("slots")) CHECK(ids_seen);
+  }
 }
