@@ -77,6 +77,9 @@ struct Collector::Batch {
     std::size_t index;  // into decisions, rewards or activations
   };
   std::vector<LoggedDecision> decisions;
+  // Decisions of earlier batches, kept for their storage: a message is decoded
+  // into one of them, so a steady stream of one shape allocates nothing.
+  std::vector<LoggedDecision> spare;
   std::vector<Reward> rewards;
   std::vector<EventId> activations;
   std::vector<Ack> acks;
@@ -84,7 +87,20 @@ struct Collector::Batch {
   zmq::message_t overflow;  // parts beyond kMaxParts, discarded
 
   std::size_t size() const { return acks.size(); }
+  // A slot at the end of `decisions` to decode into, with a spare's storage if any.
+  LoggedDecision& next_decision() {
+    if (spare.empty()) return decisions.emplace_back();
+    decisions.push_back(std::move(spare.back()));
+    spare.pop_back();
+    return decisions.back();
+  }
+  // Returns the last slot (a message that did not decode) to the spares.
+  void drop_last_decision() {
+    spare.push_back(std::move(decisions.back()));
+    decisions.pop_back();
+  }
   void clear() {
+    for (auto& decision : decisions) spare.push_back(std::move(decision));
     decisions.clear();
     rewards.clear();
     activations.clear();
@@ -181,11 +197,12 @@ bool Collector::receive_into(Batch& batch) {
 
   if (body[0] == kDecisionTag || body[0] == kDecisionTagV3 || body[0] == kDecisionTagV2 ||
       body[0] == kDecisionTagV1) {
-    if (auto decision = decode_decision(body)) {
-      batch.acks.push_back({std::string(peer), EventKind::decision, batch.decisions.size()});
-      batch.decisions.push_back(std::move(*decision));
+    const std::size_t index = batch.decisions.size();
+    if (decode_decision_into(body, batch.next_decision())) {
+      batch.acks.push_back({std::string(peer), EventKind::decision, index});
       return true;
     }
+    batch.drop_last_decision();
   } else if (body[0] == kRewardTag || body[0] == kRewardTagV1) {
     if (auto reward = decode_reward(body)) {
       batch.acks.push_back({std::string(peer), EventKind::reward, batch.rewards.size()});

@@ -67,6 +67,19 @@ class Reader {
     return values;
   }
 
+  // As read_doubles, into `out`, reusing its storage.
+  void read_doubles_into(std::vector<double>& out) {
+    const auto count = read<std::uint32_t>();
+    if (!ok_ || count > kMaxCandidates || std::size_t{count} * sizeof(double) > rest_.size()) {
+      out.clear();
+      ok_ = false;
+      return;
+    }
+    out.resize(count);
+    if (count) std::memcpy(out.data(), rest_.data(), count * sizeof(double));
+    rest_.remove_prefix(count * sizeof(double));
+  }
+
   std::string_view rest() const { return rest_; }
   bool ok() const { return ok_; }
 
@@ -192,15 +205,20 @@ Frames encode_interaction(const Interaction& interaction) {
 }
 
 std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> parts) {
-  if (parts.size() != 3) return std::nullopt;
+  LoggedDecision logged;
+  if (!decode_decision_into(parts, logged)) return std::nullopt;
+  return logged;
+}
+
+bool decode_decision_into(std::span<const std::string_view> parts, LoggedDecision& logged) {
+  if (parts.size() != 3) return false;
   const bool v1 = parts[0] == kDecisionTagV1;
   const bool v2 = parts[0] == kDecisionTagV2;
   const bool v3 = parts[0] == kDecisionTagV3;
   if ((parts[0] != kDecisionTag && !v1 && !v2 && !v3) || !is_event_id(parts[1]) ||
       parts[2].size() > kMaxPayloadBytes) {
-    return std::nullopt;
+    return false;
   }
-  LoggedDecision logged;
   Decision& d = logged.decision;
   Reader reader(parts[2]);
   const std::string_view policy = reader.read_string(kMaxPolicyBytes);
@@ -209,8 +227,8 @@ std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> 
   d.item = reader.read<std::uint64_t>();
   d.probability = reader.read<double>();
   logged.timestamp_us = reader.read<std::int64_t>();
-  d.pmf = reader.read_doubles();
-  logged.truth = reader.read_doubles();
+  reader.read_doubles_into(d.pmf);
+  reader.read_doubles_into(logged.truth);
   d.slot = v1 ? 0 : reader.read<std::uint32_t>();
   d.conditional = v1 || v2 ? 0.0 : reader.read<double>();
   const bool v4 = !v1 && !v2 && !v3;
@@ -220,38 +238,37 @@ std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> 
   if (!reader.ok() || !is_clean_text(policy, kMaxPolicyBytes) ||
       !is_clean_text(session, kMaxEventIdBytes) ||
       (flags & ~(kFlagSkipLearning | kFlagDeferred)) != 0) {
-    return std::nullopt;
+    return false;
   }
   d.skip_learning = (flags & kFlagSkipLearning) != 0;
   d.deferred = (flags & kFlagDeferred) != 0;
-  auto context = decode_context(reader.rest());
-  if (!context) return std::nullopt;
-  logged.context = std::move(*context);
+  // Decoded into the caller's storage: no allocation when the dimensions repeat.
+  if (!decode_context_into(reader.rest(), logged.context)) return false;
 
   const std::size_t n = logged.context.size();
   // Version 1 always carried the pmf; version 2 may leave it empty.
   const bool has_pmf = v1 || !d.pmf.empty();
   if ((has_pmf && d.pmf.size() != n) || d.action >= n || d.item != logged.context.items[d.action]) {
-    return std::nullopt;
+    return false;
   }
-  if (!is_probability(d.probability) || !is_conditional(d.conditional)) return std::nullopt;
+  if (!is_probability(d.probability) || !is_conditional(d.conditional)) return false;
   d.conditional = logged_conditional(d.slot, d.probability, d.conditional);
   if (has_pmf) {
     double total = 0.0;
     for (double p : d.pmf) {
-      if (!(p >= 0.0 && p <= 1.0)) return std::nullopt;
+      if (!(p >= 0.0 && p <= 1.0)) return false;
       total += p;
     }
-    if (!(std::abs(total - 1.0) <= kPmfSumTolerance)) return std::nullopt;
-    if (d.probability != d.pmf[d.action]) return std::nullopt;
+    if (!(std::abs(total - 1.0) <= kPmfSumTolerance)) return false;
+    if (d.probability != d.pmf[d.action]) return false;
   }
   if (!(logged.truth.empty() || logged.truth.size() == n) || !all_finite(logged.truth)) {
-    return std::nullopt;
+    return false;
   }
   d.event_id.assign(parts[1]);
   d.policy.assign(policy);
   d.session.assign(session);
-  return logged;
+  return true;
 }
 
 std::optional<Reward> decode_reward(std::span<const std::string_view> parts) {

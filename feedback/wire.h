@@ -116,6 +116,11 @@ Frames encode_interaction(const Interaction& interaction);
 // valid while the call runs; results own their data, except the views of
 // Ack and decode_activation(), which view the parts.
 std::optional<LoggedDecision> decode_decision(std::span<const std::string_view> parts);
+// As decode_decision, into `out`, reusing its storage (strings, pmf, truth,
+// context): a receiver that decodes into the same slot message after message
+// allocates nothing once the shapes repeat. False on any malformed input, with
+// `out` then unspecified.
+bool decode_decision_into(std::span<const std::string_view> parts, LoggedDecision& out);
 std::optional<Reward> decode_reward(std::span<const std::string_view> parts);
 // The activated event id.
 std::optional<std::string_view> decode_activation(std::span<const std::string_view> parts);
