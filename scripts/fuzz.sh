@@ -8,7 +8,7 @@
 #   scripts/fuzz.sh [SECONDS]
 #   RECLOOP_FUZZ_BUILD_DIR  build directory (default: build-fuzz in the source tree)
 #   RECLOOP_FUZZ_CXX        compiler (default: clang++)
-#   RECLOOP_FUZZ_TARGETS    targets to run (default: "wire codec dsjson scenario")
+#   RECLOOP_FUZZ_TARGETS    targets to run (default: "wire codec dsjson scenario rank_request")
 #
 # Reproduce a finding:  BUILD/fuzz_<target> BUILD/findings/<target>/crash-...
 # Seeds are fuzz/corpus/<target>/ (never written to); inputs libFuzzer finds
@@ -23,7 +23,7 @@ fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${RECLOOP_FUZZ_BUILD_DIR:-$root/build-fuzz}
 cxx=${RECLOOP_FUZZ_CXX:-clang++}
-targets=${RECLOOP_FUZZ_TARGETS:-wire codec dsjson scenario}
+targets=${RECLOOP_FUZZ_TARGETS:-wire codec dsjson scenario rank_request}
 max_len=4096     # bytes per input: the seeds are at most a few KiB
 timeout=10       # seconds per input before it counts as a hang
 
