@@ -10,6 +10,7 @@
 #include "feedback/client.h"
 #include "logging/event_log.h"
 #include "tests/logging/fixtures.h"
+#include "tests/support/live_fixtures.h"
 #include "tests/support/process.h"
 
 #include <catch2/catch.hpp>
@@ -32,17 +33,11 @@
 using namespace recloop;
 using recloop::testing::sample_decision;
 using recloop::testing::TempDir;
+using recloop::testing::read_file;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // The pid of this process's child whose command line contains `needle`; -1 if none.
 pid_t child_with(const std::string& needle) {
@@ -88,7 +83,7 @@ std::string id(std::uint64_t i) {
 
 TEST_CASE("a collector offered twice its sustainable rate for 30 s keeps memory bounded, "
           "applies back-pressure and loses nothing acknowledged",
-          "[feedback][integration][reliability]") {
+          "[feedback][integration][reliability][serial]") {
   TempDir dir;
   const std::string log_path = dir.file("events.db");
   const std::string output = dir.file("collector.out");
