@@ -44,12 +44,15 @@ int run_learn(const std::vector<std::string>& args) {
   bool insecure = false;
   std::vector<std::string> overrides;
   long long every = 100;
+  double every_seconds = 0.0;
   int republish_ms = 1000;
   po::options_description described(
       "recloop learn: update a policy from a collector's joined interactions and publish\n"
       "its model to decision servers (recloop serve --models)\n\n"
       "usage: recloop learn --from ENDPOINT (--policy NAME | --model FILE) --publish ENDPOINT\n"
-      "                     [--every N]\n\n"
+      "                     [--every N] [--every-seconds T]\n\n"
+      "A new model is published after N updates, or T seconds after the last one if\n"
+      "it has learnt anything since, whichever comes first.\n\n"
       "CurveZMQ (keys from recloop keygen): --curve-key is this learner's key pair, used\n"
       "for the model stream (with --curve-authorized: the servers admitted) and as the\n"
       "client key towards a collector started with keys (--collector-server-key).\n\n"
@@ -67,6 +70,8 @@ int run_learn(const std::vector<std::string>& args) {
        "PUB endpoint to bind for model snapshots")
       ("every", po::value(&every)->value_name("N")->default_value(every),
        "publish after every N updates, 1 .. 1000000000")
+      ("every-seconds", po::value(&every_seconds)->value_name("T")->default_value(every_seconds),
+       "also publish T seconds after the last new model if there were updates since; 0 = off")
       ("republish-ms", po::value(&republish_ms)->value_name("MS")->default_value(republish_ms),
        "repeat the latest snapshot this often, for servers that connect late")
       ("curve-key", po::value(&curve_key)->value_name("FILE"),
@@ -89,6 +94,10 @@ int run_learn(const std::vector<std::string>& args) {
   if (publish_endpoint.empty()) throw ConfigError("--publish ENDPOINT is required");
   if (policy_name.empty() == model_path.empty()) {
     throw ConfigError("give exactly one of --policy NAME and --model FILE");
+  }
+  if (!(every_seconds >= 0.0 && every_seconds <= 86400.0 * 366)) {
+    throw ConfigError("--every-seconds " + std::to_string(every_seconds) +
+                      " is outside 0 .. 31622400 (366 days)");
   }
   if (every < 1 || every > 1'000'000'000) {
     throw ConfigError("--every " + std::to_string(every) + " is outside 1 .. 1000000000");
@@ -154,16 +163,19 @@ int run_learn(const std::vector<std::string>& args) {
   log.info("started", {{"from", from},
                        {"publish", publisher.endpoint()},
                        {"every", std::to_string(every)},
+                       {"every_seconds", std::to_string(every_seconds)},
                        {"policy", model_path.empty() ? policy_name : model_path}});
 
   using Clock = std::chrono::steady_clock;
   std::uint64_t since_publish = 0;
   auto last_sent = Clock::now();
+  auto last_new_model = Clock::now();
+  const auto publish_period = std::chrono::duration<double>(every_seconds);
   auto publish = [&] {
     publisher.publish(*policy, policy->model_version());
     published.add();
     since_publish = 0;
-    last_sent = Clock::now();
+    last_sent = last_new_model = Clock::now();
   };
   while (!stop_requested.load()) {
     const auto interaction = stream.receive(100);
@@ -184,6 +196,9 @@ int run_learn(const std::vector<std::string>& args) {
         log.warn("skipped interaction", {{"event_id", interaction->event_id}, {"error", e.what()}});
       }
       if (since_publish >= static_cast<std::uint64_t>(every)) publish();
+    }
+    if (every_seconds > 0.0 && since_publish > 0 && Clock::now() - last_new_model >= publish_period) {
+      publish();
     }
     if (Clock::now() - last_sent >= std::chrono::milliseconds(republish_ms)) {
       publisher.republish();

@@ -187,7 +187,7 @@ bool Collector::receive_into(Batch& batch) {
     ++count;
   }
   if (count > kMaxParts || count < 2) {
-    rejected_frames_.fetch_add(1, std::memory_order_relaxed);
+    reject(count < 2 ? "message without a body" : "too many parts", {});
     return true;
   }
   std::array<std::string_view, kMaxParts> views;
@@ -216,8 +216,29 @@ bool Collector::receive_into(Batch& batch) {
       return true;
     }
   }
-  rejected_frames_.fetch_add(1, std::memory_order_relaxed);
+  reject("malformed or unknown frame", body[0]);
   return true;
+}
+
+void Collector::reject(std::string_view reason, std::string_view tag) {
+  rejected_frames_.fetch_add(1, std::memory_order_relaxed);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_rejection_line_ < std::chrono::seconds(1)) {
+    ++rejections_not_logged_;
+    return;
+  }
+  // The tag is peer-controlled bytes: at most 16 of them, as hex, in the line.
+  std::string shown;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned char c : tag.substr(0, 16)) {
+    shown += kHex[c >> 4];
+    shown += kHex[c & 15];
+  }
+  options_.log.warn("rejected frame", {{"reason", std::string(reason)},
+                                       {"tag_hex", shown},
+                                       {"not_logged_since", std::to_string(rejections_not_logged_)}});
+  last_rejection_line_ = now;
+  rejections_not_logged_ = 0;
 }
 
 void Collector::commit(Batch& batch, const std::atomic<bool>& stop) {

@@ -40,10 +40,12 @@
 #include <zmq.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace recloop {
 
@@ -117,6 +119,9 @@ class Collector {
   void deliver(const EventLog::WriteResult& result, const std::atomic<bool>& stop);
   void close_due_windows(const std::atomic<bool>& stop);
   bool push(const Interaction& interaction, const std::atomic<bool>& stop);
+  // Counts a dropped message and logs it at warn, at most one line a second
+  // (a flood of bad frames must not become a flood of lines).
+  void reject(std::string_view reason, std::string_view tag);
 
   CollectorOptions options_;
   EventLog log_;
@@ -128,6 +133,8 @@ class Collector {
   std::atomic<std::uint64_t> decisions_{0}, rewards_{0}, duplicates_{0}, joined_{0},
       rejected_frames_{0}, batches_{0}, undelivered_{0}, defaulted_{0}, late_{0},
       skipped_learning_{0}, activations_{0};
+  std::chrono::steady_clock::time_point last_rejection_line_{};
+  std::uint64_t rejections_not_logged_ = 0;
 };
 
 }  // namespace recloop
