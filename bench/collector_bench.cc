@@ -4,8 +4,8 @@
 // and acknowledges them. One iteration is 5000 decision + reward pairs sent,
 // stored and acknowledged (flush). The argument is the collector's max_batch.
 //   build-bench/bench/collector_bench --benchmark_min_time=2
+#include "bench/bench_payloads.h"
 #include "core/rng.h"
-#include "core/sampling.h"
 #include "feedback/client.h"
 #include "feedback/collector.h"
 
@@ -24,27 +24,6 @@ namespace {
 
 constexpr int kPairsPerIteration = 5000;
 
-// Same shape as event_log_bench: 16 + 16 features, 10 candidates, with truth.
-LoggedDecision make_decision(Rng& rng) {
-  LoggedDecision logged;
-  logged.context.user.resize(16);
-  for (int j = 0; j < 16; ++j) logged.context.user[j] = standard_normal(rng);
-  logged.context.actions.resize(16, 10);
-  for (int a = 0; a < 10; ++a) {
-    for (int j = 0; j < 16; ++j) logged.context.actions(j, a) = standard_normal(rng);
-    logged.context.items.push_back(uniform_index(rng, 1'000'000));
-    logged.truth.push_back(uniform01(rng) * 0.1);
-  }
-  Decision& d = logged.decision;
-  d.pmf.assign(10, 0.1);
-  d.action = static_cast<ActionId>(uniform_index(rng, 10));
-  d.probability = d.pmf[d.action];
-  d.item = logged.context.items[d.action];
-  d.policy = "uniform";
-  logged.timestamp_us = 1'700'000'000'000'000;
-  return logged;
-}
-
 void BM_CollectorRoundTrip(benchmark::State& state) {
   std::string pattern = (std::filesystem::temp_directory_path() / "recloop-bench-XXXXXX").string();
   if (!::mkdtemp(pattern.data())) std::abort();
@@ -62,7 +41,9 @@ void BM_CollectorRoundTrip(benchmark::State& state) {
     FeedbackClient client(zmq, collector.endpoint());
     Rng rng(3);
     std::vector<LoggedDecision> decisions;
-    for (int i = 0; i < 64; ++i) decisions.push_back(make_decision(rng));
+    for (int i = 0; i < 64; ++i) {
+      decisions.push_back(bench::random_decision(rng, bench::kBenchPayload));
+    }
     std::uint64_t next_id = 0;
     for (auto _ : state) {
       for (int i = 0; i < kPairsPerIteration; ++i) {

@@ -25,6 +25,7 @@
 //   build/bench/e2e_bench [--seconds S] [--only SECTION] [--rates R1,R2,...]
 //                         [--collector ENDPOINT --log FILE] [--server ENDPOINT]
 //                         [--threads N]   (workers of the in-process server, default 1)
+#include "bench/bench_payloads.h"
 #include "core/config.h"
 #include "core/rng.h"
 #include "core/sampling.h"
@@ -159,45 +160,6 @@ class CollectorUnderTest {
   std::string log_path_;
 };
 
-LoggedDecision small_decision(Rng& rng) {
-  LoggedDecision logged;
-  logged.context.user.resize(8);
-  for (int j = 0; j < 8; ++j) logged.context.user[j] = standard_normal(rng);
-  logged.context.actions.resize(4, 10);
-  for (int a = 0; a < 10; ++a) {
-    for (int j = 0; j < 4; ++j) logged.context.actions(j, a) = standard_normal(rng);
-    logged.context.items.push_back(uniform_index(rng, 1'000'000));
-  }
-  Decision& d = logged.decision;
-  d.pmf.assign(10, 0.1);
-  d.action = static_cast<ActionId>(uniform_index(rng, 10));
-  d.probability = d.pmf[d.action];
-  d.item = logged.context.items[d.action];
-  d.policy = "epsilon_greedy";
-  logged.timestamp_us = 1'700'000'000'000'000;
-  return logged;
-}
-
-LoggedDecision bench_decision(Rng& rng) {
-  LoggedDecision logged;
-  logged.context.user.resize(16);
-  for (int j = 0; j < 16; ++j) logged.context.user[j] = standard_normal(rng);
-  logged.context.actions.resize(16, 10);
-  for (int a = 0; a < 10; ++a) {
-    for (int j = 0; j < 16; ++j) logged.context.actions(j, a) = standard_normal(rng);
-    logged.context.items.push_back(uniform_index(rng, 1'000'000));
-    logged.truth.push_back(uniform01(rng) * 0.1);
-  }
-  Decision& d = logged.decision;
-  d.pmf.assign(10, 0.1);
-  d.action = static_cast<ActionId>(uniform_index(rng, 10));
-  d.probability = d.pmf[d.action];
-  d.item = logged.context.items[d.action];
-  d.policy = "uniform";
-  logged.timestamp_us = 1'700'000'000'000'000;
-  return logged;
-}
-
 std::size_t interaction_count(const std::string& log_path) {
   EventLog log(log_path);
   return log.interaction_count();
@@ -219,7 +181,8 @@ void throughput(const Settings& settings) {
     Rng rng(3);
     std::vector<LoggedDecision> decisions;
     for (int i = 0; i < 64; ++i) {
-      decisions.push_back(payload == "small" ? small_decision(rng) : bench_decision(rng));
+      decisions.push_back(bench::random_decision(
+          rng, payload == "small" ? bench::kSmallPayload : bench::kBenchPayload));
     }
     const std::size_t bytes = encode_decision(decisions[0])[2].size();
     FeedbackClient client(zmq, collector.endpoint(),
@@ -545,7 +508,8 @@ void breakdown(const Settings& settings) {
     Rng rng(5);
     std::vector<LoggedDecision> decisions;
     for (int i = 0; i < 2048; ++i) {
-      decisions.push_back(payload == "small" ? small_decision(rng) : bench_decision(rng));
+      decisions.push_back(bench::random_decision(
+          rng, payload == "small" ? bench::kSmallPayload : bench::kBenchPayload));
       decisions.back().decision.event_id = "b-" + std::to_string(i);
     }
     // Encode.

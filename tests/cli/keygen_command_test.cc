@@ -3,6 +3,7 @@
 // keys stores the reward of a listed client and gives an unlisted one nothing.
 #include "feedback/curve.h"
 #include "tests/logging/fixtures.h"
+#include "tests/support/live_fixtures.h"
 #include "tests/support/process.h"
 
 #include <catch2/catch.hpp>
@@ -20,25 +21,12 @@
 using namespace recloop;
 using recloop::testing::run_command;
 using recloop::testing::TempDir;
+using recloop::testing::loopback_endpoint;
+using recloop::testing::read_file;
 
 namespace {
 
 const std::string kBinary = RECLOOP_BINARY;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string loopback_endpoint() {
-  const int port = recloop::testing::free_tcp_port();
-  REQUIRE(port > 0);
-  std::string endpoint = "tcp://127.0.0.1:";
-  endpoint += std::to_string(port);
-  return endpoint;
-}
 
 }  // namespace
 

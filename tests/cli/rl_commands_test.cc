@@ -16,12 +16,14 @@
 #include "logging/session_log.h"
 #include "policies/model_file.h"
 #include "tests/logging/fixtures.h"
+#include "tests/support/live_fixtures.h"
 #include "tests/support/process.h"
 
 using namespace recloop;
 using nlohmann::json;
 using recloop::testing::run_command;
 using recloop::testing::TempDir;
+using recloop::testing::loopback_endpoint;
 
 namespace {
 
@@ -41,12 +43,14 @@ std::string write_session_log(const TempDir& dir) {
   return path;
 }
 
-std::string loopback_endpoint() {
-  const int port = recloop::testing::free_tcp_port();
-  REQUIRE(port > 0);
-  std::string endpoint = "tcp://127.0.0.1:";
-  endpoint += std::to_string(port);
-  return endpoint;
+// An LSPI model trained on the session log at `log` with `options` added to
+// the train command; its path in `dir`.
+std::string train_lspi(const TempDir& dir, const std::string& log,
+                       const std::string& options = "") {
+  const std::string model = dir.file("lspi.bin");
+  REQUIRE(run_command(kBinary + " train --algo lspi --log " + log + " --out " + model + options)
+              .exit_code == 0);
+  return model;
 }
 
 std::string key(char prefix, int i) {
@@ -98,9 +102,7 @@ TEST_CASE("recloop evaluate --sequential prints every sequential estimate of a t
           "[cli][integration]") {
   TempDir dir;
   const std::string log = write_session_log(dir);
-  const std::string model = dir.file("lspi.bin");
-  REQUIRE(run_command(kBinary + " train --algo lspi --log " + log + " --out " + model +
-                      " --epsilon 0.1").exit_code == 0);
+  const std::string model = train_lspi(dir, log, " --epsilon 0.1");
   const auto evaluated = run_command(kBinary + " evaluate --sequential --log " + log +
                                      " --target model:" + model +
                                      " --gamma 0.9 --bootstrap 20 --fqe-bootstrap 2 --json");
@@ -128,8 +130,7 @@ TEST_CASE("recloop sessions --model adds a trained policy, frozen, to the compar
           "[cli][integration]") {
   TempDir dir;
   const std::string log = write_session_log(dir);
-  const std::string model = dir.file("lspi.bin");
-  REQUIRE(run_command(kBinary + " train --algo lspi --log " + log + " --out " + model).exit_code == 0);
+  const std::string model = train_lspi(dir, log);
   const auto compared = run_command(kBinary + " sessions " + kScenario +
                                     " -q --sessions 50 --set simulator.session_max_steps=30"
                                     " --set sessions.first_session=100000 --json --model " + model);
@@ -149,8 +150,7 @@ TEST_CASE("recloop simulate hands a session scenario to the sessions comparison,
           "[cli][integration]") {
   TempDir dir;
   const std::string log = write_session_log(dir);
-  const std::string model = dir.file("lspi.bin");
-  REQUIRE(run_command(kBinary + " train --algo lspi --log " + log + " --out " + model).exit_code == 0);
+  const std::string model = train_lspi(dir, log);
   const auto simulated = run_command(kBinary + " simulate " + kScenario +
                                      " -q --sessions 20 --set simulator.session_max_steps=30 --json"
                                      " --model " + model);
@@ -187,9 +187,7 @@ TEST_CASE("a trained RL model serves through recloop serve and answers rank with
           "[cli][integration]") {
   TempDir dir;
   const std::string log = write_session_log(dir);
-  const std::string model = dir.file("lspi.bin");
-  REQUIRE(run_command(kBinary + " train --algo lspi --log " + log + " --out " + model +
-                      " --epsilon 0.1").exit_code == 0);
+  const std::string model = train_lspi(dir, log, " --epsilon 0.1");
   const auto trajectories = read_sessions(log);
   REQUIRE_FALSE(trajectories.empty());
   const Context& context = trajectories.front().steps.front().context;

@@ -8,6 +8,7 @@
 #include "policies/model_file.h"
 #include "policies/registry.h"
 #include "tests/logging/fixtures.h"
+#include "tests/support/live_fixtures.h"
 #include "tests/support/process.h"
 
 #include <catch2/catch.hpp>
@@ -29,47 +30,13 @@ using namespace recloop;
 using nlohmann::json;
 using recloop::testing::run_command;
 using recloop::testing::TempDir;
+using recloop::testing::loopback_endpoint;
+using recloop::testing::read_file;
+using recloop::testing::save_trained_model;
 
 namespace {
 
-std::string loopback_endpoint() {
-  const int port = recloop::testing::free_tcp_port();
-  REQUIRE(port > 0);
-  std::string endpoint = "tcp://127.0.0.1:";  // appended: g++ 12 -Wrestrict false positive
-  endpoint += std::to_string(port);
-  return endpoint;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 using Child = recloop::testing::RecloopProcess;
-
-// An epsilon-greedy model whose best item of 10..13 depends on the first user
-// feature, so the logged probabilities differ between decisions (0.775 for the
-// greedy item, 0.075 for the others).
-void save_trained_model(const std::string& path) {
-  ConfigSection section("epsilon_greedy");
-  section.set("epsilon", "0.3");
-  auto policy = make_policy("epsilon_greedy", section, 3);
-  Interaction interaction;
-  interaction.context.user = Eigen::Vector2d(0.0, 1.0);
-  interaction.context.actions = Eigen::MatrixXd::Ones(1, 4);
-  interaction.context.items = {10, 11, 12, 13};
-  interaction.probability = 0.25;
-  for (int i = 0; i < 200; ++i) {
-    const double x = (i % 10) / 10.0;
-    interaction.context.user[0] = x;
-    interaction.action = static_cast<ActionId>(i % 4);
-    interaction.reward = interaction.action == 0 ? x : interaction.action == 1 ? 1.0 - x : 0.2;
-    policy->update(interaction);
-  }
-  save_model(*policy, path);
-}
 
 std::string request(double x, const std::string& event_id) {
   json actions = json::array();
@@ -263,4 +230,47 @@ TEST_CASE("after the learner publishes a snapshot, replies report its model vers
   // Each logged decision records the version of the snapshot it was made with.
   CHECK(logged_model_version(dir.file("events.db"), "learn-0") == 0);
   CHECK(logged_model_version(dir.file("events.db"), "after-learning") == 4);
+}
+
+TEST_CASE("a learner publishing on a timer redeploys a model that has not reached --every updates",
+          "[cli][integration]") {
+  TempDir dir;
+  const std::string collector_endpoint = loopback_endpoint();
+  const std::string learner_endpoint = loopback_endpoint();
+  const std::string models_endpoint = loopback_endpoint();
+  const std::string server_endpoint = loopback_endpoint();
+  Child collector({"collect", "--log", dir.file("events.db"), "--bind", collector_endpoint,
+                   "--learner", learner_endpoint},
+                  dir.file("collect.out"));
+  // 3 updates never reach --every 1000: only the 0.3 s timer can publish them.
+  Child learner({"learn", "--from", learner_endpoint, "--policy", "epsilon_greedy", "--publish",
+                 models_endpoint, "--every", "1000", "--every-seconds", "0.3", "--republish-ms",
+                 "200"},
+                dir.file("learn.out"));
+  Child server({"serve", "--policy", "epsilon_greedy", "--user-dim", "2", "--action-dim", "1",
+                "--bind", server_endpoint, "--collector", collector_endpoint, "--models",
+                models_endpoint},
+               dir.file("serve.out"));
+  const std::string rank = std::string(RECLOOP_BINARY) + " rank --timeout-ms 20000 --server " +
+                           server_endpoint + " --json ";
+  for (int i = 0; i < 3; ++i) {
+    std::string event_id = "timer-";
+    event_id += std::to_string(i);
+    REQUIRE(run_command(rank + "'" + request(0.25 * i, event_id) + "'").exit_code == 0);
+    REQUIRE(run_command(std::string(RECLOOP_BINARY) + " reward --timeout-ms 20000 --collector " +
+                        collector_endpoint + " --event " + event_id + " --value 1")
+                .exit_code == 0);
+  }
+  std::uint64_t version = 0;
+  for (int attempt = 0; attempt < 200 && version != 3; ++attempt) {
+    const auto ranked = run_command(rank + "'" + request(0.5, "") + "'");
+    REQUIRE(ranked.exit_code == 0);
+    version = json::parse(ranked.out).at("modelVersion").get<std::uint64_t>();
+    if (version != 3) ::usleep(100'000);
+  }
+  INFO(read_file(dir.file("serve.out")) << read_file(dir.file("learn.out")));
+  CHECK(version == 3);
+  server.stop(SIGTERM);
+  learner.stop(SIGTERM);
+  collector.stop(SIGTERM);
 }

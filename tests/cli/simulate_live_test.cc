@@ -10,6 +10,7 @@
 #include "logging/event_log.h"
 #include "simulator/registry.h"
 #include "tests/logging/fixtures.h"
+#include "tests/support/live_fixtures.h"
 #include "tests/support/process.h"
 
 #include <catch2/catch.hpp>
@@ -29,23 +30,10 @@ using namespace recloop;
 using nlohmann::json;
 using recloop::testing::run_command;
 using recloop::testing::TempDir;
+using recloop::testing::loopback_endpoint;
+using recloop::testing::read_file;
 
 namespace {
-
-std::string loopback_endpoint() {
-  const int port = recloop::testing::free_tcp_port();
-  REQUIRE(port > 0);
-  std::string endpoint = "tcp://127.0.0.1:";  // appended: g++ 12 -Wrestrict false positive
-  endpoint += std::to_string(port);
-  return endpoint;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // One context of the default scenario's world, with latent vectors of
 // `latent_dim` (0: the default).

@@ -3,6 +3,7 @@
 // processes started with --metrics, and against an endpoint nobody serves.
 #include "feedback/client.h"
 #include "tests/logging/fixtures.h"
+#include "tests/support/live_fixtures.h"
 #include "tests/support/process.h"
 
 #include <catch2/catch.hpp>
@@ -23,26 +24,12 @@ using namespace recloop;
 using nlohmann::json;
 using recloop::testing::run_command;
 using recloop::testing::TempDir;
+using recloop::testing::read_file;
+using recloop::testing::with_free_port;
 
 namespace {
 
 constexpr int kFlushTimeoutMs = 20000;
-
-// "PREFIX<port>" with a loopback port that was free a moment ago.
-std::string with_free_port(const std::string& prefix) {
-  const int port = recloop::testing::free_tcp_port();
-  REQUIRE(port > 0);
-  std::string endpoint = prefix;  // appended: g++ 12 -Wrestrict false positive on prefix + ...
-  endpoint += std::to_string(port);
-  return endpoint;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string status_command(const std::string& arguments) {
   return std::string(RECLOOP_BINARY) + " status --timeout-ms 5000 " + arguments;

@@ -5,6 +5,7 @@
 #include "feedback/decision_server.h"
 #include "feedback/logger.h"
 #include "policies/registry.h"
+#include "tests/support/live_fixtures.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -25,22 +26,7 @@ namespace {
 // Epsilon-greedy over 4 items, trained so that item 0 is best for large x and
 // item 1 for small x: its pmf has one argmax of 1 - 0.3 + 0.3 / 4 per context.
 std::shared_ptr<const Policy> trained_policy() {
-  ConfigSection section("epsilon_greedy");
-  section.set("epsilon", "0.3");
-  auto policy = make_policy("epsilon_greedy", section, 3);
-  Interaction interaction;
-  interaction.context.user = Eigen::Vector2d(0.0, 1.0);
-  interaction.context.actions = Eigen::MatrixXd::Ones(1, 4);
-  interaction.context.items = {0, 1, 2, 3};
-  interaction.probability = 0.25;
-  for (int i = 0; i < 200; ++i) {
-    const double x = (i % 10) / 10.0;
-    interaction.context.user[0] = x;
-    interaction.action = static_cast<ActionId>(i % 4);
-    interaction.reward = interaction.action == 0 ? x : interaction.action == 1 ? 1.0 - x : 0.2;
-    policy->update(interaction);
-  }
-  return policy;
+  return recloop::testing::trained_epsilon_greedy({0, 1, 2, 3});
 }
 
 std::string request_for(double x, const std::string& event_id) {

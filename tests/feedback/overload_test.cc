@@ -39,30 +39,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The pid of this process's child whose command line contains `needle`; -1 if none.
-pid_t child_with(const std::string& needle) {
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    std::getline(stat, line);
-    // Field 4, after the parenthesised command name, is the parent's pid.
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    char state = 0;
-    pid_t parent = -1;
-    rest >> state >> parent;
-    if (parent != ::getpid()) continue;
-    std::ifstream cmdline_file(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)),
-                        std::istreambuf_iterator<char>());
-    if (cmdline.find(needle) != std::string::npos) return static_cast<pid_t>(std::stol(name));
-  }
-  return -1;
-}
-
 // A "VmHWM:" or "VmRSS:" line of /proc/<pid>/status, in kB; -1 if absent.
 long status_kb(pid_t pid, const std::string& key) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -93,7 +69,9 @@ TEST_CASE("a collector offered twice its sustainable rate for 30 s keeps memory 
   endpoint += std::to_string(port);
   recloop::testing::RecloopProcess collector({"collect", "--log", log_path, "--bind", endpoint},
                                              output);
-  const pid_t collector_pid = child_with(log_path);
+  // The child's pid: right after the fork it may not have exec'd yet, so it is
+  // taken from the process object, not looked up by command line.
+  const pid_t collector_pid = collector.pid();
   REQUIRE(collector_pid > 0);
 
   // The window of unacknowledged events is the client's memory bound; the

@@ -10,6 +10,7 @@
 #include "feedback/wire.h"
 #include "logging/event_log.h"
 #include "tests/logging/fixtures.h"
+#include "tests/support/live_fixtures.h"
 #include "tests/support/process.h"
 
 #include <catch2/catch.hpp>
@@ -34,17 +35,22 @@
 using namespace recloop;
 using recloop::testing::sample_decision;
 using recloop::testing::TempDir;
+using recloop::testing::loopback_endpoint;
+using recloop::testing::read_file;
 
 namespace {
 
 // Generous: only reached when something is broken.
 constexpr int kFlushTimeoutMs = 30000;
 
-std::string loopback_endpoint() {
-  const int port = recloop::testing::free_tcp_port();
-  REQUIRE(port > 0);
-  return "tcp://127.0.0.1:" + std::to_string(port);
-}
+// A private directory with the log and output paths of one collector process,
+// and a loopback endpoint for it to bind.
+struct CollectorFiles {
+  TempDir dir;
+  std::string log_path = dir.file("events.db");
+  std::string output = dir.file("collector.out");
+  std::string endpoint = loopback_endpoint();
+};
 
 class CollectorProcess : public recloop::testing::RecloopProcess {
  public:
@@ -52,13 +58,6 @@ class CollectorProcess : public recloop::testing::RecloopProcess {
                    const std::string& output_path)
       : RecloopProcess({"collect", "--log", log_path, "--bind", endpoint}, output_path) {}
 };
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Rows and distinct event ids of one table, read with plain SQL so that a
 // duplicate would show even if the schema's uniqueness constraints changed.
@@ -106,15 +105,13 @@ void send_parts(zmq::socket_t& socket, const std::vector<std::string>& parts) {
 TEST_CASE("a collector SIGKILLed ten times during 100k events keeps every acknowledged event "
           "once, correctly joined",
           "[feedback][integration][reliability]") {
-  TempDir dir;
-  const std::string log_path = dir.file("events.db");
-  const std::string output = dir.file("collector.out");
-  const std::string endpoint = loopback_endpoint();
+  const CollectorFiles files;
   zmq::context_t zmq;
   // A bounded window of unacknowledged events: send() waits for acks beyond it,
   // so a dead collector stalls the stream instead of growing the client.
   constexpr std::size_t kWindow = 8192;
-  FeedbackClient client(zmq, endpoint, {.resend_timeout_ms = 300, .max_unacknowledged = kWindow});
+  FeedbackClient client(zmq, files.endpoint,
+                        {.resend_timeout_ms = 300, .max_unacknowledged = kWindow});
   // send() would wait for acks indefinitely with a full window; waiting here
   // instead turns a collector that never acknowledges into a failure, not a hang.
   auto send = [&](const auto& event) {
@@ -122,7 +119,7 @@ TEST_CASE("a collector SIGKILLed ten times during 100k events keeps every acknow
     while (client.unacknowledged() >= kWindow) {
       client.poll(100);
       if (std::chrono::steady_clock::now() > give_up) {
-        INFO(read_file(output));
+        INFO(read_file(files.output));
         FAIL("no ack for " << kFlushTimeoutMs << " ms with " << kWindow << " events pending");
       }
     }
@@ -141,7 +138,8 @@ TEST_CASE("a collector SIGKILLed ten times during 100k events keeps every acknow
   std::sort(kill_at.begin(), kill_at.end());
 
   std::size_t sent = 0;
-  auto collector = std::make_unique<CollectorProcess>(log_path, endpoint, output);
+  auto collector =
+      std::make_unique<CollectorProcess>(files.log_path, files.endpoint, files.output);
   std::size_t next_kill = 0;
   for (int i = 0; i < kSoakDecisions; ++i) {
     send(soak_decision(i));
@@ -164,12 +162,12 @@ TEST_CASE("a collector SIGKILLed ten times during 100k events keeps every acknow
       collector->stop(SIGKILL);
       collector.reset();
       {
-        EventLog log(log_path);
+        EventLog log(files.log_path);
         INFO("kill " << next_kill << " at decision " << i << ": " << acknowledged << " of "
                      << sent << " acknowledged");
         REQUIRE(log.decision_count() + log.reward_count() >= acknowledged);
       }
-      collector = std::make_unique<CollectorProcess>(log_path, endpoint, output);
+      collector = std::make_unique<CollectorProcess>(files.log_path, files.endpoint, files.output);
       ++next_kill;
     }
   }
@@ -178,20 +176,20 @@ TEST_CASE("a collector SIGKILLed ten times during 100k events keeps every acknow
   // The client resumes by itself: no reconnect or re-send is asked for here.
   REQUIRE(client.flush(kFlushTimeoutMs));
   const int status = collector->stop(SIGTERM);
-  INFO(read_file(output));
+  INFO(read_file(files.output));
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
 
   // An acknowledged event is forgotten by the client, so one lost in a crash
   // would be missing here; one stored twice would show as rows > distinct ids.
-  const RowCounts decisions = count_rows(log_path, "decisions");
-  const RowCounts rewards = count_rows(log_path, "rewards");
+  const RowCounts decisions = count_rows(files.log_path, "decisions");
+  const RowCounts rewards = count_rows(files.log_path, "rewards");
   CHECK(decisions.rows == kSoakDecisions);
   CHECK(decisions.distinct_ids == kSoakDecisions);
   CHECK(rewards.rows == kSoakDecisions);
   CHECK(rewards.distinct_ids == kSoakDecisions);
 
-  EventLog log(log_path);
+  EventLog log(files.log_path);
   CHECK(log.decision_count() == static_cast<std::size_t>(kSoakDecisions));
   CHECK(log.reward_count() == static_cast<std::size_t>(kSoakDecisions));
   CHECK(log.interaction_count() == static_cast<std::size_t>(kSoakDecisions));
@@ -217,22 +215,19 @@ TEST_CASE("a collector SIGKILLed ten times during 100k events keeps every acknow
 TEST_CASE("a collector process counts and drops garbage, unknown versions and oversized "
           "messages, and goes on serving",
           "[feedback][integration][reliability]") {
-  TempDir dir;
-  const std::string log_path = dir.file("events.db");
-  const std::string output = dir.file("collector.out");
-  const std::string endpoint = loopback_endpoint();
+  const CollectorFiles files;
   zmq::context_t zmq;
-  CollectorProcess collector(log_path, endpoint, output);
+  CollectorProcess collector(files.log_path, files.endpoint, files.output);
 
   // A good event first: its ack proves the collector is up.
-  FeedbackClient client(zmq, endpoint, {.resend_timeout_ms = 200});
+  FeedbackClient client(zmq, files.endpoint, {.resend_timeout_ms = 200});
   client.send(sample_decision("good-1"));
   client.send(Reward{"good-1", 1.0, 5});
   REQUIRE(client.flush(kFlushTimeoutMs));
 
   zmq::socket_t dealer(zmq, zmq::socket_type::dealer);
   dealer.set(zmq::sockopt::linger, 0);
-  dealer.connect(endpoint);
+  dealer.connect(files.endpoint);
   Rng rng(77);
   std::vector<std::vector<std::string>> bad = {
       {"hello"},                                   // one part: no body
@@ -270,7 +265,7 @@ TEST_CASE("a collector process counts and drops garbage, unknown versions and ov
   {
     zmq::socket_t big(zmq, zmq::socket_type::dealer);
     big.set(zmq::sockopt::linger, 0);
-    big.connect(endpoint);
+    big.connect(files.endpoint);
     send_parts(big, {std::string(kRewardTag), "e-huge",
                      std::string(static_cast<std::size_t>(kMaxMessageBytes) + 1, '7'), "5"});
     // Give the collector time to read the header and drop the connection.
@@ -291,13 +286,15 @@ TEST_CASE("a collector process counts and drops garbage, unknown versions and ov
   CHECK(zmq::poll(&item, 1, std::chrono::milliseconds(300)) == 0);
 
   const int status = collector.stop(SIGTERM);
-  const std::string printed = read_file(output);
+  const std::string printed = read_file(files.output);
   INFO(printed);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK_THAT(printed, Catch::Contains("rejected_frames=" + std::to_string(bad.size())));
+  // Each rejection is also a structured warn line (rate-limited to one a second).
+  CHECK_THAT(printed, Catch::Contains("level=warn component=collector msg=\"rejected frame\""));
 
-  EventLog log(log_path);
+  EventLog log(files.log_path);
   CHECK(log.decision_count() == 2);
   CHECK(log.reward_count() == 3);
   CHECK(log.interaction_count() == 2);

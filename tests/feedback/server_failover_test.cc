@@ -10,6 +10,7 @@
 #include "policies/model_file.h"
 #include "policies/registry.h"
 #include "tests/logging/fixtures.h"
+#include "tests/support/live_fixtures.h"
 #include "tests/support/process.h"
 
 #include <catch2/catch.hpp>
@@ -33,49 +34,15 @@
 using namespace recloop;
 using nlohmann::json;
 using recloop::testing::TempDir;
+using recloop::testing::loopback_endpoint;
+using recloop::testing::read_file;
+using recloop::testing::save_trained_model;
 
 namespace {
 
 constexpr int kFlushTimeoutMs = 20000;
 
-std::string loopback_endpoint() {
-  const int port = recloop::testing::free_tcp_port();
-  REQUIRE(port > 0);
-  std::string endpoint = "tcp://127.0.0.1:";
-  endpoint += std::to_string(port);
-  return endpoint;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 using Child = recloop::testing::RecloopProcess;
-
-// An epsilon-greedy model over 2 user features and 1 action feature whose
-// greedy item of 10..13 depends on the first user feature, so the logged
-// probabilities differ between decisions (1 - 0.3 + 0.3/4 = 0.775 or 0.075).
-void save_trained_model(const std::string& path) {
-  ConfigSection section("epsilon_greedy");
-  section.set("epsilon", "0.3");
-  auto policy = make_policy("epsilon_greedy", section, 3);
-  Interaction interaction;
-  interaction.context.user = Eigen::Vector2d(0.0, 1.0);
-  interaction.context.actions = Eigen::MatrixXd::Ones(1, 4);
-  interaction.context.items = {10, 11, 12, 13};
-  interaction.probability = 0.25;
-  for (int i = 0; i < 200; ++i) {
-    const double x = (i % 10) / 10.0;
-    interaction.context.user[0] = x;
-    interaction.action = static_cast<ActionId>(i % 4);
-    interaction.reward = interaction.action == 0 ? x : interaction.action == 1 ? 1.0 - x : 0.2;
-    policy->update(interaction);
-  }
-  save_model(*policy, path);
-}
 
 json request(double x) {
   json actions = json::array();

@@ -4,9 +4,9 @@
 #include "logging/event_log.h"
 
 #include "tests/logging/fixtures.h"
+#include "tests/logging/sql_fixtures.h"
 
 #include <catch2/catch.hpp>
-#include <sqlite3.h>
 
 #include <cstdint>
 #include <string>
@@ -14,6 +14,8 @@
 
 using namespace recloop;
 using recloop::testing::sample_decision;
+using recloop::testing::query_int;
+using recloop::testing::run_sql;
 using recloop::testing::TempDir;
 
 namespace {
@@ -47,29 +49,6 @@ std::vector<Interaction> all(const EventLog& log) {
   std::vector<Interaction> seen;
   log.for_each([&](const Interaction& i) { seen.push_back(i); });
   return seen;
-}
-
-long long query_int(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* statement = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
-  const long long value = sqlite3_column_int64(statement, 0);
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return value;
-}
-
-void run_sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* message = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
-  INFO((message ? message : ""));
-  sqlite3_free(message);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "tests/logging/fixtures.h"
+#include "tests/logging/sql_fixtures.h"
 
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
@@ -16,6 +17,8 @@
 using namespace recloop;
 using recloop::testing::sample_decision;
 using recloop::testing::sample_reward;
+using recloop::testing::query_int;
+using recloop::testing::run_sql;
 using recloop::testing::TempDir;
 
 namespace {
@@ -24,30 +27,6 @@ std::vector<std::string> event_ids(const EventLog& log, const std::string& polic
   std::vector<std::string> ids;
   log.for_each([&](const Interaction& i) { ids.push_back(i.event_id); }, policy);
   return ids;
-}
-
-// Runs one statement on `path` with a separate connection, as another tool would.
-void run_sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* message = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
-  INFO((message ? message : ""));
-  sqlite3_free(message);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
-}
-
-long long query_int(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* statement = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
-  const long long value = sqlite3_column_int64(statement, 0);
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return value;
 }
 
 // Turns the version 4 file at `path` (whose rewards all have their decision)

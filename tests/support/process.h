@@ -37,6 +37,8 @@ class RecloopProcess {
 
   // Sends `signal` and returns the wait status once the process has exited.
   int stop(int signal);
+  // The child's process id (the `recloop` process itself once it has exec'd).
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
