@@ -172,25 +172,44 @@ TEST_CASE("recloop serve refuses a non-loopback endpoint without keys", "[cli]")
   CHECK_THAT(run.err, Catch::Contains("loopback or ipc only"));
 }
 
+// A collector, a learner with `learn_options` and an epsilon-greedy server
+// subscribed to its models, each a process writing to a file in `dir`.
+struct LearningLoop {
+  LearningLoop(const TempDir& dir, const std::vector<std::string>& learn_options)
+      : collector_endpoint(loopback_endpoint()),
+        learner_endpoint(loopback_endpoint()),
+        models_endpoint(loopback_endpoint()),
+        server_endpoint(loopback_endpoint()),
+        collector({"collect", "--log", dir.file("events.db"), "--bind", collector_endpoint,
+                   "--learner", learner_endpoint},
+                  dir.file("collect.out")),
+        learner(learn_command(learn_options), dir.file("learn.out")),
+        server({"serve", "--policy", "epsilon_greedy", "--user-dim", "2", "--action-dim", "1",
+                "--bind", server_endpoint, "--collector", collector_endpoint, "--models",
+                models_endpoint},
+               dir.file("serve.out")),
+        rank(std::string(RECLOOP_BINARY) + " rank --timeout-ms 20000 --server " + server_endpoint +
+             " --json ") {}
+
+  std::vector<std::string> learn_command(const std::vector<std::string>& options) const {
+    std::vector<std::string> args{"learn", "--from", learner_endpoint, "--policy",
+                                  "epsilon_greedy", "--publish", models_endpoint,
+                                  "--republish-ms", "200"};
+    args.insert(args.end(), options.begin(), options.end());
+    return args;
+  }
+
+  std::string collector_endpoint, learner_endpoint, models_endpoint, server_endpoint;
+  Child collector, learner, server;
+  std::string rank;  // a `recloop rank` command line; append the quoted request
+};
+
 TEST_CASE("after the learner publishes a snapshot, replies report its model version",
           "[cli][integration]") {
   TempDir dir;
-  const std::string collector_endpoint = loopback_endpoint();
-  const std::string learner_endpoint = loopback_endpoint();
-  const std::string models_endpoint = loopback_endpoint();
-  const std::string server_endpoint = loopback_endpoint();
-  Child collector({"collect", "--log", dir.file("events.db"), "--bind", collector_endpoint,
-                   "--learner", learner_endpoint},
-                  dir.file("collect.out"));
-  Child learner({"learn", "--from", learner_endpoint, "--policy", "epsilon_greedy", "--publish",
-                 models_endpoint, "--every", "2", "--republish-ms", "200"},
-                dir.file("learn.out"));
-  Child server({"serve", "--policy", "epsilon_greedy", "--user-dim", "2", "--action-dim", "1",
-                "--bind", server_endpoint, "--collector", collector_endpoint, "--models",
-                models_endpoint},
-               dir.file("serve.out"));
-  const std::string rank = std::string(RECLOOP_BINARY) + " rank --timeout-ms 20000 --server " +
-                           server_endpoint + " --json ";
+  LearningLoop loop(dir, {"--every", "2"});
+  auto& [collector_endpoint, learner_endpoint, models_endpoint, server_endpoint, collector,
+         learner, server, rank] = loop;
   for (int i = 0; i < 4; ++i) {
     std::string event_id = "learn-";
     event_id += std::to_string(i);
@@ -235,24 +254,10 @@ TEST_CASE("after the learner publishes a snapshot, replies report its model vers
 TEST_CASE("a learner publishing on a timer redeploys a model that has not reached --every updates",
           "[cli][integration]") {
   TempDir dir;
-  const std::string collector_endpoint = loopback_endpoint();
-  const std::string learner_endpoint = loopback_endpoint();
-  const std::string models_endpoint = loopback_endpoint();
-  const std::string server_endpoint = loopback_endpoint();
-  Child collector({"collect", "--log", dir.file("events.db"), "--bind", collector_endpoint,
-                   "--learner", learner_endpoint},
-                  dir.file("collect.out"));
   // 3 updates never reach --every 1000: only the 0.3 s timer can publish them.
-  Child learner({"learn", "--from", learner_endpoint, "--policy", "epsilon_greedy", "--publish",
-                 models_endpoint, "--every", "1000", "--every-seconds", "0.3", "--republish-ms",
-                 "200"},
-                dir.file("learn.out"));
-  Child server({"serve", "--policy", "epsilon_greedy", "--user-dim", "2", "--action-dim", "1",
-                "--bind", server_endpoint, "--collector", collector_endpoint, "--models",
-                models_endpoint},
-               dir.file("serve.out"));
-  const std::string rank = std::string(RECLOOP_BINARY) + " rank --timeout-ms 20000 --server " +
-                           server_endpoint + " --json ";
+  LearningLoop loop(dir, {"--every", "1000", "--every-seconds", "0.3"});
+  auto& [collector_endpoint, learner_endpoint, models_endpoint, server_endpoint, collector,
+         learner, server, rank] = loop;
   for (int i = 0; i < 3; ++i) {
     std::string event_id = "timer-";
     event_id += std::to_string(i);
