@@ -95,17 +95,12 @@ int run_collect(const std::vector<std::string>& args) {
        po::value(&options.default_reward)->value_name("X")->default_value(options.default_reward),
        "reward joined when a window closes without any (with --reward-window)")
       ("aggregation", po::value(&aggregation)->value_name("sum|earliest")->default_value(aggregation),
-       "how a window's rewards are joined: their sum, or the one with the earliest timestamp")
-      ("log-level", po::value(&log_level)->value_name("LEVEL")->default_value(log_level),
-       "log lines on stderr from this level: debug, info, warn or error")
-      ("curve-key", po::value(&curve_key)->value_name("FILE"),
-       "CurveZMQ: this collector's key pair (recloop keygen), for both endpoints")
-      ("curve-authorized", po::value(&curve_authorized)->value_name("FILE"),
-       "CurveZMQ: public keys of the clients and learners admitted, one per line")
-      ("insecure", po::bool_switch(&insecure),
-       "allow binding a non-loopback endpoint without CurveZMQ keys");
+       "how a window's rewards are joined: their sum, or the one with the earliest timestamp");
   std::string metrics_endpoint;
   add_metrics_option(described, metrics_endpoint);
+  add_log_level_option(described, log_level);
+  add_curve_server_options(described, curve_key, curve_authorized, insecure,
+                           "this collector's", "clients, servers and learners");
   const po::positional_options_description no_positionals;  // so stray words are errors
   if (!parse_command_line(args, described, described, &no_positionals,
                           " (see recloop collect --help)")) {
@@ -135,11 +130,7 @@ int run_collect(const std::vector<std::string>& args) {
   } else {
     throw ConfigError("--aggregation '" + aggregation + "' is neither sum nor earliest");
   }
-  const auto level = parse_log_level(log_level);
-  if (!level) {
-    throw ConfigError("--log-level '" + log_level + "' is none of debug, info, warn, error");
-  }
-  options.log = Logger(std::cerr, *level, "collector");
+  options.log = make_logger(log_level, "collector");
   options.curve = server_keys_from_flags(
       curve_key, curve_authorized,
       {{"--bind", options.endpoint}, {"--learner", options.learner_endpoint}}, insecure);

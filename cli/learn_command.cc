@@ -74,14 +74,10 @@ int run_learn(const std::vector<std::string>& args) {
        "also publish T seconds after the last new model if there were updates since; 0 = off")
       ("republish-ms", po::value(&republish_ms)->value_name("MS")->default_value(republish_ms),
        "repeat the latest snapshot this often, for servers that connect late")
-      ("curve-key", po::value(&curve_key)->value_name("FILE"),
-       "CurveZMQ: this learner's key pair")
-      ("curve-authorized", po::value(&curve_authorized)->value_name("FILE"),
-       "CurveZMQ: public keys of the decision servers admitted, one per line")
       ("collector-server-key", po::value(&collector_server_key)->value_name("FILE"),
-       "CurveZMQ: the collector's public key (its .pub file)")
-      ("insecure", po::bool_switch(&insecure),
-       "allow binding a non-loopback endpoint without CurveZMQ keys");
+       "CurveZMQ: the collector's public key (its .pub file)");
+  add_curve_server_options(described, curve_key, curve_authorized, insecure, "this learner's",
+                           "decision servers");
   std::string metrics_endpoint, log_level = "info";
   add_metrics_option(described, metrics_endpoint);
   add_log_level_option(described, log_level);

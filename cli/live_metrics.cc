@@ -27,6 +27,18 @@ void add_log_level_option(po::options_description& described, std::string& level
                           "log lines on stderr from this level: debug, info, warn or error");
 }
 
+void add_curve_server_options(po::options_description& described, std::string& curve_key,
+                              std::string& curve_authorized, bool& insecure,
+                              std::string_view whose, std::string_view admitted) {
+  described.add_options()
+      ("curve-key", po::value(&curve_key)->value_name("FILE"),
+       ("CurveZMQ: " + std::string(whose) + " key pair (recloop keygen)").c_str())
+      ("curve-authorized", po::value(&curve_authorized)->value_name("FILE"),
+       ("CurveZMQ: public keys of the " + std::string(admitted) + " admitted, one per line").c_str())
+      ("insecure", po::bool_switch(&insecure),
+       "allow binding a non-loopback endpoint without CurveZMQ keys");
+}
+
 Logger make_logger(const std::string& level, std::string component) {
   const auto parsed = parse_log_level(level);
   if (!parsed) {

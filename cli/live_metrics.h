@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the long-running verbs (collect, serve, learn) share for observability:
-// the --metrics and --log-level options, the process-wide series every one of
+// What the long-running verbs (collect, serve, learn) share: the --metrics,
+// --log-level and CurveZMQ server options, the process-wide series every one of
 // them exports, and the HTTP endpoint serving its registry.
 #pragma once
 
@@ -29,6 +29,14 @@ void add_metrics_option(boost::program_options::options_description& described,
 // value `level` holds).
 void add_log_level_option(boost::program_options::options_description& described,
                           std::string& level);
+
+// Adds the CurveZMQ options of a verb that binds: --curve-key FILE (`whose`
+// key pair, e.g. "this collector's"), --curve-authorized FILE (the public keys
+// of `admitted`, one per line) and --insecure (bind a non-loopback endpoint
+// without keys). feedback/curve.h's server_keys_from_flags() reads them.
+void add_curve_server_options(boost::program_options::options_description& described,
+                              std::string& curve_key, std::string& curve_authorized,
+                              bool& insecure, std::string_view whose, std::string_view admitted);
 
 // A logger writing to std::cerr at `level` (debug, info, warn, error), naming
 // `component`. Throws ConfigError for another level.

@@ -128,16 +128,12 @@ int run_serve(const std::vector<std::string>& args) {
       ("flush-timeout-ms",
        po::value(&options.flush_timeout_ms)->value_name("MS")->default_value(options.flush_timeout_ms),
        "at exit, how long to wait for the collector's acks")
-      ("curve-key", po::value(&curve_key)->value_name("FILE"),
-       "CurveZMQ: this server's key pair")
-      ("curve-authorized", po::value(&curve_authorized)->value_name("FILE"),
-       "CurveZMQ: public keys of the applications admitted, one per line")
       ("collector-server-key", po::value(&collector_server_key)->value_name("FILE"),
        "CurveZMQ: the collector's public key (its .pub file)")
       ("models-server-key", po::value(&models_server_key)->value_name("FILE"),
-       "CurveZMQ: the learner's public key (its .pub file)")
-      ("insecure", po::bool_switch(&insecure),
-       "allow binding a non-loopback endpoint without CurveZMQ keys");
+       "CurveZMQ: the learner's public key (its .pub file)");
+  add_curve_server_options(described, curve_key, curve_authorized, insecure, "this server's",
+                           "applications");
   std::string metrics_endpoint, log_level = "info";
   add_metrics_option(described, metrics_endpoint);
   add_log_level_option(described, log_level);
