@@ -19,6 +19,7 @@ using recloop::testing::sample_decision;
 using recloop::testing::sample_reward;
 using recloop::testing::query_int;
 using recloop::testing::run_sql;
+using recloop::testing::kDropVersion4Sql;
 using recloop::testing::TempDir;
 
 namespace {
@@ -34,19 +35,7 @@ std::vector<std::string> event_ids(const EventLog& log, const std::string& polic
 // no received_rewards, activations or windows tables, the version 3 view.
 void downgrade_to_version_3(const std::string& path) {
   run_sql(path,
-          "DROP VIEW interactions;"
-          "DROP TABLE received_rewards; DROP TABLE activations; DROP TABLE windows;"
-          "ALTER TABLE decisions DROP COLUMN session;"
-          "ALTER TABLE decisions DROP COLUMN step;"
-          "ALTER TABLE decisions DROP COLUMN skip_learning;"
-          "ALTER TABLE decisions DROP COLUMN deferred;"
-          "ALTER TABLE decisions DROP COLUMN received_us;"
-          "ALTER TABLE decisions DROP COLUMN opened_us;"
-          "ALTER TABLE decisions DROP COLUMN closes_us;"
-          "ALTER TABLE rewards DROP COLUMN n_rewards;"
-          "ALTER TABLE rewards DROP COLUMN defaulted;"
-          "ALTER TABLE rewards DROP COLUMN joined_us;"
-          "ALTER TABLE rewards DROP COLUMN reward_id;"
+          std::string(kDropVersion4Sql) +
           "CREATE VIEW interactions AS SELECT d.seq, d.event_id, d.policy, d.action, d.item, "
           "d.slot, d.probability, d.conditional, r.reward FROM decisions AS d JOIN rewards AS r "
           "ON r.event_id = d.event_id ORDER BY d.seq;"

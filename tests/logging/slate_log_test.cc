@@ -4,9 +4,9 @@
 #include "core/error.h"
 #include "logging/event_log.h"
 #include "tests/logging/fixtures.h"
+#include "tests/logging/sql_fixtures.h"
 
 #include <catch2/catch.hpp>
-#include <sqlite3.h>
 
 #include <string>
 #include <vector>
@@ -15,6 +15,8 @@ using namespace recloop;
 using recloop::testing::sample_decision;
 using recloop::testing::sample_reward;
 using recloop::testing::TempDir;
+using recloop::testing::kDropVersion4Sql;
+using recloop::testing::run_sql;
 
 namespace {
 
@@ -31,14 +33,6 @@ LoggedDecision slot(const std::string& id, std::uint32_t k, ActionId action, dou
   d.probability = marginal;
   d.conditional = conditional;
   return logged;
-}
-
-void run_sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
 }
 
 }  // namespace
@@ -139,21 +133,8 @@ TEST_CASE("rankings from a version 2 log read with their conditionals unknown af
   }
   // Back to the version 2 layout: without the version 4 tables and columns and
   // without the conditional.
-  run_sql(path,
-          "DROP VIEW interactions;"
-          "DROP TABLE received_rewards; DROP TABLE activations; DROP TABLE windows;"
-          "ALTER TABLE decisions DROP COLUMN session;"
-          "ALTER TABLE decisions DROP COLUMN step;"
-          "ALTER TABLE decisions DROP COLUMN skip_learning;"
-          "ALTER TABLE decisions DROP COLUMN deferred;"
-          "ALTER TABLE decisions DROP COLUMN received_us;"
-          "ALTER TABLE decisions DROP COLUMN opened_us;"
-          "ALTER TABLE decisions DROP COLUMN closes_us;"
-          "ALTER TABLE rewards DROP COLUMN n_rewards;"
-          "ALTER TABLE rewards DROP COLUMN defaulted;"
-          "ALTER TABLE rewards DROP COLUMN joined_us;"
-          "ALTER TABLE rewards DROP COLUMN reward_id;"
-          "ALTER TABLE decisions DROP COLUMN conditional;"
+  run_sql(path, std::string(kDropVersion4Sql) +
+                    "ALTER TABLE decisions DROP COLUMN conditional;"
           "UPDATE schema_version SET version = 2;");
   SlateLogSummary summary;
   const auto slates = read_slates(path, {}, &summary);  // migrates the file

@@ -36,4 +36,22 @@ inline void run_sql(const std::string& path, const std::string& sql) {
   REQUIRE(rc == SQLITE_OK);
 }
 
+// Drops what schema version 4 added (and the interactions view, which reads
+// it) from a log whose rewards all have their decision: the first step of
+// turning a file back into an older layout to test its migration.
+inline constexpr const char* kDropVersion4Sql =
+          "DROP VIEW interactions;"
+          "DROP TABLE received_rewards; DROP TABLE activations; DROP TABLE windows;"
+          "ALTER TABLE decisions DROP COLUMN session;"
+          "ALTER TABLE decisions DROP COLUMN step;"
+          "ALTER TABLE decisions DROP COLUMN skip_learning;"
+          "ALTER TABLE decisions DROP COLUMN deferred;"
+          "ALTER TABLE decisions DROP COLUMN received_us;"
+          "ALTER TABLE decisions DROP COLUMN opened_us;"
+          "ALTER TABLE decisions DROP COLUMN closes_us;"
+          "ALTER TABLE rewards DROP COLUMN n_rewards;"
+          "ALTER TABLE rewards DROP COLUMN defaulted;"
+          "ALTER TABLE rewards DROP COLUMN joined_us;"
+          "ALTER TABLE rewards DROP COLUMN reward_id;";
+
 }  // namespace recloop::testing
