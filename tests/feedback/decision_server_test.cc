@@ -5,6 +5,7 @@
 #include "core/rng.h"
 #include "core/sampling.h"
 #include "feedback/decision_server.h"
+#include "tests/support/live_fixtures.h"
 #include "feedback/wire.h"
 #include "policies/ranker_registry.h"
 #include "policies/registry.h"
@@ -38,22 +39,7 @@ FeatureSchema schema_2_1() { return FeatureSchema::from_names({}, {}, 2, 1); }
 // An epsilon-greedy policy trained so that the best of items 0..3 depends on
 // the first user feature: its pmf has distinct values that differ by context.
 std::shared_ptr<const Policy> trained_policy() {
-  ConfigSection section("epsilon_greedy");
-  section.set("epsilon", "0.3");
-  auto policy = make_policy("epsilon_greedy", section, 3);
-  Interaction interaction;
-  interaction.context.user = Eigen::Vector2d(0.0, 1.0);
-  interaction.context.actions = Eigen::MatrixXd::Ones(1, 4);
-  interaction.context.items = {0, 1, 2, 3};
-  interaction.probability = 0.25;
-  for (int i = 0; i < 200; ++i) {
-    const double x = (i % 10) / 10.0;
-    interaction.context.user[0] = x;
-    interaction.action = static_cast<ActionId>(i % 4);
-    interaction.reward = interaction.action == 0 ? x : interaction.action == 1 ? 1.0 - x : 0.2;
-    policy->update(interaction);
-  }
-  return policy;
+  return recloop::testing::trained_epsilon_greedy({0, 1, 2, 3});
 }
 
 // The request for context x with items 0..3, as JSON with keys in a different
